@@ -1,0 +1,189 @@
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { type ArticleCache, type PublishReport, parseOrProblem, publishAll } from "../app/publish.ts";
+import type { Article } from "../core/article.ts";
+import { buildFeed } from "../core/build.ts";
+import type { SiteConfig } from "../core/config.ts";
+import type { ArticleProblem } from "../core/errors.ts";
+import { ConfigError } from "../core/errors.ts";
+import { sourceKind } from "../core/parse.ts";
+import { FsStorage } from "../storage/fs-storage.ts";
+import { DEFAULT_CONFIG_FILE, loadConfigFile } from "./config-file.ts";
+import { formatProblem, progressReporter } from "./report.ts";
+import { createFeedServer, watchAndRebuild } from "./serve.ts";
+
+const USAGE = `feedpub — articles in, RSS 2.0, Atom 1.0 and JSON Feed 1.1 out
+
+Usage:
+  feedpub build [--content DIR] [--out DIR] [--config FILE] [--strict]
+      Write OUT/feeds/rss.xml, atom.xml and feed.json (defaults: content/ -> public/).
+      Bad articles are reported (file:line: reason) and skipped; exit 1 only with --strict.
+  feedpub check [--content DIR] [--config FILE]
+      Validate every article; print file:line: reason; exit 1 on any problem.
+  feedpub serve [--content DIR] [--out DIR] [--config FILE] [--port N]
+      Build, serve OUT/feeds on http://localhost:8080 (PORT overrides) and rebuild on changes.
+`;
+
+const OPTIONS = {
+  content: { type: "string", default: "content" },
+  out: { type: "string", default: "public" },
+  config: { type: "string", default: DEFAULT_CONFIG_FILE },
+  port: { type: "string" },
+  strict: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+type Values = { content: string; out: string; config: string; port?: string; strict: boolean };
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>
+  >;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+  } catch (error) {
+    process.stderr.write(`feedpub: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const [command, ...extra] = parsed.positionals;
+  if (parsed.values.help || !command) {
+    (parsed.values.help ? process.stdout : process.stderr).write(USAGE);
+    return parsed.values.help ? 0 : 2;
+  }
+  if (extra.length) {
+    process.stderr.write(`feedpub: unexpected argument ${extra[0]}\n\n${USAGE}`);
+    return 2;
+  }
+  const values = parsed.values as Values;
+  try {
+    const config = await loadConfigFile(values.config);
+    switch (command) {
+      case "build":
+        return await build(config, values);
+      case "check":
+        return await check(config, values);
+      case "serve":
+        return await serve(config, values);
+      default:
+        process.stderr.write(`feedpub: unknown command ${command}\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function contentPrefix(values: Values): string {
+  return `${values.content.replace(/\/+$/, "")}/`;
+}
+
+async function runBuild(config: SiteConfig, values: Values, cache?: ArticleCache): Promise<PublishReport> {
+  await mkdir(values.out, { recursive: true });
+  return publishAll({
+    config,
+    content: new FsStorage(values.content),
+    output: new FsStorage(values.out),
+    ...(cache ? { cache } : {}),
+    ...(() => {
+      const onProgress = progressReporter(process.stderr, "reading articles");
+      return onProgress ? { onProgress } : {};
+    })(),
+  });
+}
+
+function printReport(report: PublishReport, values: Values): void {
+  for (const problem of report.problems)
+    process.stderr.write(`${formatProblem(problem, contentPrefix(values))}\n`);
+  const skipped = report.problems.filter((p) => !p.file.startsWith("_state/")).length;
+  const feeds = report.written.filter((k) => k.startsWith("feeds/"));
+  process.stdout.write(
+    `published ${report.published} of ${report.articles} articles` +
+      `${skipped ? `, ${skipped} skipped with problems` : ""}` +
+      `${report.held.length ? `, ${report.held.length} held back (draft or scheduled)` : ""}` +
+      ` -> ${resolve(values.out, "feeds")} (${feeds.length ? `updated ${feeds.map((k) => k.slice(6)).join(", ")}` : "unchanged"})\n`,
+  );
+}
+
+async function build(config: SiteConfig, values: Values): Promise<number> {
+  const report = await runBuild(config, values);
+  printReport(report, values);
+  return values.strict && report.problems.length > 0 ? 1 : 0;
+}
+
+async function check(config: SiteConfig, values: Values): Promise<number> {
+  const content = new FsStorage(values.content);
+  const articles: Article[] = [];
+  const problems: ArticleProblem[] = [];
+  let count = 0;
+  for await (const info of content.list()) {
+    if (!sourceKind(info.key)) continue;
+    count++;
+    const object = await content.get(info.key);
+    if (!object) continue;
+    const result = parseOrProblem(info.key, object.body);
+    if ("reason" in result) problems.push(result);
+    else articles.push(result);
+  }
+  // Build in memory only, to catch what needs all articles at once (duplicate ids).
+  problems.push(...buildFeed({ config, articles, seen: {}, now: new Date() }).problems);
+  for (const problem of problems) process.stdout.write(`${formatProblem(problem, contentPrefix(values))}\n`);
+  process.stdout.write(`${count} articles checked, ${problems.length} with problems\n`);
+  return problems.length ? 1 : 0;
+}
+
+async function serve(config: SiteConfig, values: Values): Promise<number> {
+  const port = Number(values.port ?? process.env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(
+      `feedpub: --port / PORT must be a port number, got ${values.port ?? process.env.PORT}\n`,
+    );
+    return 2;
+  }
+  const cache: ArticleCache = new Map();
+  let scheduled: NodeJS.Timeout | undefined;
+  const rebuild = async () => {
+    const started = performance.now();
+    try {
+      const report = await runBuild(config, values, cache);
+      printReport(report, values);
+      process.stdout.write(`rebuilt in ${Math.round(performance.now() - started)} ms\n`);
+      clearTimeout(scheduled);
+      // A scheduled article appears on time without anyone touching the content folder.
+      if (report.nextChange) {
+        const wait = Math.min(Math.max(report.nextChange.getTime() - Date.now() + 50, 0), 2 ** 31 - 1);
+        scheduled = setTimeout(() => watcher.poke(), wait);
+      }
+    } catch (error) {
+      process.stderr.write(`feedpub: rebuild failed: ${(error as Error).message}\n`);
+    }
+  };
+  await mkdir(values.content, { recursive: true });
+  const watcher = watchAndRebuild(values.content, rebuild);
+  await rebuild();
+  const server = createFeedServer(new FsStorage(values.out));
+  await new Promise<void>((ready, fail) => {
+    server.once("error", fail);
+    server.listen(port, () => ready());
+  });
+  const address = server.address();
+  const actual = typeof address === "object" && address ? address.port : port;
+  process.stdout.write(
+    `serving http://localhost:${actual}/feeds/rss.xml, atom.xml, feed.json; watching ${resolve(values.content)}\n`,
+  );
+  await new Promise<void>((done) => {
+    const stop = () => {
+      watcher.close();
+      clearTimeout(scheduled);
+      server.close(() => done());
+      server.closeAllConnections();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  return 0;
+}

@@ -1,0 +1,39 @@
+import type { Person } from "./config.ts";
+
+/** One entry of a feed, ready to render in any format. */
+export interface FeedItem {
+  readonly id: string;
+  readonly url: string;
+  readonly title: string;
+  readonly published: Date;
+  readonly updated: Date;
+  /** Sanitised HTML with absolute URLs. */
+  readonly contentHtml: string;
+  /** Plain text. */
+  readonly summary: string;
+  readonly tags: readonly string[];
+  /** Never empty: the article's authors, else the site's. */
+  readonly authors: readonly Person[];
+  readonly image?: string;
+  readonly language?: string;
+}
+
+/** A whole feed, independent of format. */
+export interface FeedModel {
+  readonly title: string;
+  readonly description: string;
+  readonly homeUrl: string;
+  readonly language: string;
+  readonly author: Person;
+  /** Newest item's `updated`, so unchanged input renders to unchanged bytes. */
+  readonly updated: Date;
+  readonly links: { readonly rss: string; readonly atom: string; readonly json: string };
+  readonly items: readonly FeedItem[];
+}
+
+/** The files a build writes, relative to the output root. */
+export const FEED_FILES = {
+  rss: { key: "feeds/rss.xml", contentType: "application/rss+xml; charset=utf-8" },
+  atom: { key: "feeds/atom.xml", contentType: "application/atom+xml; charset=utf-8" },
+  json: { key: "feeds/feed.json", contentType: "application/feed+json; charset=utf-8" },
+} as const;

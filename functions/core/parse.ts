@@ -1,0 +1,206 @@
+import { createHash } from "node:crypto";
+import type { Article } from "./article.ts";
+import { dateFromFileName, parseDateValue } from "./dates.ts";
+import { ArticleError } from "./errors.ts";
+import { type ArticleFields, readFields } from "./fields.ts";
+import { splitFrontMatter } from "./front-matter.ts";
+import { readHtmlDocument } from "./html.ts";
+import { collapseWhitespace, decodeUtf8, lineAt, normalizeNewlines, stripForbiddenChars } from "./text.ts";
+
+/** Largest article file accepted; larger ones are reported, not published. */
+export const MAX_ARTICLE_BYTES = 1024 * 1024;
+
+/** The kinds of source file that are articles. */
+export type SourceKind = "markdown" | "text" | "html" | "json";
+
+const KINDS: Record<string, SourceKind> = {
+  md: "markdown",
+  markdown: "markdown",
+  mdown: "markdown",
+  txt: "text",
+  text: "text",
+  html: "html",
+  htm: "html",
+  json: "json",
+};
+
+/**
+ * Which kind of article a path holds, or undefined for files that are not articles: media,
+ * dotfiles and dot-folders, Jekyll's `_drafts/`, Hugo's `_index.md` list pages, editor backups.
+ */
+export function sourceKind(path: string): SourceKind | undefined {
+  const segments = path.split("/");
+  if (segments.some((s) => s.startsWith(".") || s === "" || s === "_drafts")) return undefined;
+  const name = segments[segments.length - 1] ?? "";
+  if (name.startsWith("_") || name.endsWith("~")) return undefined;
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? KINDS[name.slice(dot + 1).toLowerCase()] : undefined;
+}
+
+/** Parses one article file. Throws ArticleError (with a line where known) when it is unusable. */
+export function parseArticle(path: string, bytes: Uint8Array): Article {
+  const kind = sourceKind(path);
+  if (!kind) throw new ArticleError("not an article file (expected .md, .txt, .html or .json)");
+  if (bytes.byteLength === 0) throw new ArticleError("the file is empty");
+  if (bytes.byteLength > MAX_ARTICLE_BYTES) {
+    throw new ArticleError(
+      `the file is ${(bytes.byteLength / 1024 / 1024).toFixed(1)} MiB; articles are limited to ${MAX_ARTICLE_BYTES / 1024 / 1024} MiB`,
+    );
+  }
+  if (bytes.includes(0)) throw new ArticleError("the file is binary (it contains NUL bytes), not text");
+  const decoded = decodeUtf8(bytes);
+  if (decoded === undefined) throw new ArticleError("the file is not valid UTF-8 text; save it as UTF-8");
+  const text = normalizeNewlines(decoded);
+  const hash = createHash("sha1").update(bytes).digest("hex");
+
+  const base = baseName(path);
+  const fromName = dateFromFileName(base);
+  const defaults: ArticleFields = fromName ? { date: fromName.date, slug: fromName.slug } : {};
+
+  let fields: ArticleFields;
+  let format: Article["format"];
+  let body: string;
+  switch (kind) {
+    case "markdown": {
+      const fm = splitFrontMatter(text);
+      fields = readFields(fm.data, fm.lineOf);
+      format = "markdown";
+      body = fm.body;
+      if (fields.title === undefined) {
+        const heading = /^ {0,3}#[ \t]+(.+?)[ \t#]*$/m.exec(body);
+        if (heading?.[1]) fields = { ...fields, title: heading[1] };
+      }
+      break;
+    }
+    case "text": {
+      const match = /^\s*(.*)\n?/.exec(text);
+      const firstLine = match?.[1]?.trim();
+      fields = firstLine ? { title: firstLine } : {};
+      format = "text";
+      body = text.slice(match?.[0].length ?? 0);
+      break;
+    }
+    case "html": {
+      const doc = readHtmlDocument(text);
+      fields = htmlFields(doc.meta);
+      const title = doc.title?.trim() || doc.h1?.trim();
+      if (title) fields = { ...fields, title };
+      if (doc.language && /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(doc.language)) {
+        fields = { ...fields, language: doc.language };
+      }
+      format = "html";
+      body = doc.body;
+      break;
+    }
+    case "json": {
+      const json = parseJson(text);
+      fields = readFields(json.data, json.lineOf);
+      const html = json.data.content_html;
+      const plain = json.data.content_text ?? json.data.content;
+      if (typeof html === "string") {
+        format = "html";
+        body = html;
+      } else if (typeof plain === "string") {
+        format = "text";
+        body = plain;
+      } else {
+        throw new ArticleError("needs content_html or content_text (a string)", json.lineOf("content_html"));
+      }
+      break;
+    }
+  }
+
+  const title = fields.title ? collapseWhitespace(stripForbiddenChars(fields.title)) : "";
+  if (!title) {
+    throw new ArticleError(
+      kind === "markdown"
+        ? "no title: add `title: ...` to the front matter or start the body with a # heading"
+        : kind === "text"
+          ? "no title: the first line of a text article is its title"
+          : kind === "html"
+            ? "no title: add a <title> or an <h1>"
+            : "no title: add a `title` field",
+      1,
+    );
+  }
+  const { title: _ignored, ...rest } = fields;
+  return {
+    ...defaults,
+    ...rest,
+    path,
+    title,
+    draft: fields.draft ?? false,
+    tags: fields.tags ?? [],
+    authors: fields.authors ?? [],
+    format,
+    body,
+    hash,
+  };
+}
+
+function baseName(path: string): string {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(0, dot) : name;
+}
+
+function parseJson(text: string): {
+  data: Record<string, unknown>;
+  lineOf: (key: string) => number | undefined;
+} {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /position (\d+)/.exec(message)?.[1];
+    throw new ArticleError(
+      `not valid JSON: ${message}`,
+      position === undefined ? undefined : lineAt(text, Number(position)),
+    );
+  }
+  if (!data || typeof data !== "object" || Array.isArray(data)) {
+    throw new ArticleError("a JSON article must be an object with title and content_html or content_text", 1);
+  }
+  return {
+    data: data as Record<string, unknown>,
+    lineOf: (key) => {
+      const index = text.indexOf(`"${key}"`);
+      return index < 0 ? undefined : lineAt(text, index);
+    },
+  };
+}
+
+function htmlFields(meta: Readonly<Record<string, string>>): ArticleFields {
+  const fields: { -readonly [K in keyof ArticleFields]: ArticleFields[K] } = {};
+  const date = (...keys: string[]) => {
+    for (const key of keys) {
+      const value = meta[key];
+      if (value === undefined) continue;
+      const parsed = parseDateValue(value);
+      if (typeof parsed === "string") throw new ArticleError(`<meta name="${key}"> ${parsed}`);
+      return parsed;
+    }
+    return undefined;
+  };
+  const published = date("article:published_time", "date", "datepublished", "dc.date", "time");
+  if (published) fields.date = published;
+  const modified = date("article:modified_time", "datemodified", "last-modified");
+  if (modified) fields.updated = modified;
+  const summary = meta.description ?? meta["og:description"];
+  if (summary) fields.summary = collapseWhitespace(stripForbiddenChars(summary));
+  const author = meta.author ?? meta["article:author"];
+  if (author) fields.authors = [{ name: collapseWhitespace(stripForbiddenChars(author)) }];
+  const keywords = meta.keywords;
+  if (keywords) {
+    fields.tags = [
+      ...new Set(
+        keywords
+          .split(",")
+          .map((k) => collapseWhitespace(stripForbiddenChars(k)))
+          .filter(Boolean),
+      ),
+    ];
+  }
+  return fields;
+}

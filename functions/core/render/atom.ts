@@ -1,0 +1,45 @@
+import { Feed } from "feed";
+import type { Person } from "../config.ts";
+import type { FeedModel } from "../model.ts";
+import { escapeHtml } from "../text.ts";
+import { forTextNode } from "./xml-js-text.ts";
+
+function author(person: Person) {
+  return {
+    name: forTextNode(person.name),
+    ...(person.email ? { email: forTextNode(person.email) } : {}),
+    ...(person.url ? { link: person.url } : {}),
+  };
+}
+
+/**
+ * Atom 1.0 (RFC 4287). feed marks entry titles and summaries type="html", so the plain text is
+ * HTML-escaped first: a title "Q&A <live>" then reads back as exactly that.
+ */
+export function renderAtom(model: FeedModel): string {
+  const feed = new Feed({
+    title: forTextNode(model.title),
+    ...(model.description ? { description: forTextNode(model.description) } : {}),
+    id: forTextNode(model.homeUrl),
+    link: model.homeUrl,
+    language: model.language,
+    updated: model.updated,
+    generator: "feedpub",
+    author: author(model.author),
+    feedLinks: { atom: model.links.atom },
+  });
+  for (const item of model.items) {
+    feed.addItem({
+      title: escapeHtml(item.title),
+      id: item.id,
+      link: item.url,
+      date: item.updated,
+      published: item.published,
+      description: escapeHtml(item.summary),
+      content: item.contentHtml,
+      author: item.authors.map(author),
+      category: item.tags.map((tag) => ({ term: tag })),
+    });
+  }
+  return `${feed.atom1()}\n`;
+}

@@ -1,0 +1,36 @@
+import type { Person } from "../config.ts";
+import type { FeedModel } from "../model.ts";
+
+function author(person: Person): Record<string, string> {
+  return { name: person.name, ...(person.url ? { url: person.url } : {}) };
+}
+
+/**
+ * JSON Feed 1.1, written directly: the `feed` package emits 1.0 (singular `author`, no
+ * `language`) and can leave out the `id` and content that 1.1 requires.
+ */
+export function renderJsonFeed(model: FeedModel): string {
+  const document = {
+    version: "https://jsonfeed.org/version/1.1",
+    title: model.title,
+    home_page_url: model.homeUrl,
+    feed_url: model.links.json,
+    ...(model.description ? { description: model.description } : {}),
+    language: model.language,
+    authors: [author(model.author)],
+    items: model.items.map((item) => ({
+      id: item.id,
+      url: item.url,
+      title: item.title,
+      content_html: item.contentHtml,
+      ...(item.summary ? { summary: item.summary } : {}),
+      ...(item.image ? { image: item.image } : {}),
+      date_published: item.published.toISOString(),
+      date_modified: item.updated.toISOString(),
+      authors: item.authors.map(author),
+      ...(item.tags.length ? { tags: item.tags } : {}),
+      ...(item.language ? { language: item.language } : {}),
+    })),
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}

@@ -1,0 +1,47 @@
+import { Feed } from "feed";
+import type { FeedModel } from "../model.ts";
+import { escapeHtml } from "../text.ts";
+import { forTextNode } from "./xml-js-text.ts";
+
+/**
+ * RSS 2.0 with content:encoded for the full text, description for the summary, dc:creator for
+ * author names (RSS `<author>` must be an e-mail address) and atom:link rel="self".
+ */
+export function renderRss(model: FeedModel): string {
+  const feed = new Feed({
+    title: forTextNode(model.title),
+    description: forTextNode(model.description || model.title),
+    link: model.homeUrl,
+    id: model.homeUrl,
+    language: forTextNode(model.language),
+    updated: model.updated,
+    generator: "feedpub",
+    feedLinks: { rss: model.links.rss },
+  });
+  for (const item of model.items) {
+    feed.addItem({
+      title: item.title,
+      id: forTextNode(item.id),
+      link: item.url,
+      date: item.updated,
+      published: item.published,
+      description: escapeHtml(item.summary),
+      content: item.contentHtml,
+      category: item.tags.map((tag) => ({ name: forTextNode(tag) })),
+      extensions: [
+        // feed writes item titles as CDATA and splits only the first "]]>"; a text node is
+        // always safe and is what RSS readers expect for a plain-text title.
+        { name: "title", objects: { _text: forTextNode(item.title) } },
+        // xml-js writes an array as repeated elements: one dc:creator per author.
+        {
+          name: "dc:creator",
+          objects: item.authors.map((a) => ({ _text: forTextNode(a.name) })) as unknown as Record<
+            string,
+            unknown
+          >,
+        },
+      ],
+    });
+  }
+  return `${feed.rss2()}\n`;
+}

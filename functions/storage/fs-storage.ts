@@ -1,0 +1,113 @@
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { PreconditionFailedError } from "./errors.ts";
+import { checkKey } from "./keys.ts";
+import type { ObjectInfo, PutOptions, Storage, StoredObject } from "./port.ts";
+
+function md5(bytes: Uint8Array): string {
+  return `"${createHash("md5").update(bytes).digest("hex")}"`;
+}
+
+/**
+ * The storage port on a local folder. Keys map to files under `root`; a resolved path outside
+ * `root` is refused even if a key slipped past the key check. Writes go to a temporary file
+ * and are renamed into place, so readers never see a half-written feed.
+ */
+export class FsStorage implements Storage {
+  readonly root: string;
+  private realRoot: string | undefined;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  private path(key: string): string {
+    const path = resolve(this.root, ...checkKey(key).split("/"));
+    if (!path.startsWith(this.root + sep)) throw new Error(`key escapes the storage root: ${key}`);
+    return path;
+  }
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    const path = this.path(key);
+    try {
+      // A symbolic link (to a file or a folder on the way) must not lead outside the root.
+      const real = await realpath(path);
+      this.realRoot ??= await realpath(this.root).catch(() => this.root);
+      if (!real.startsWith(this.realRoot + sep)) return undefined;
+      const [body, info] = await Promise.all([readFile(real), stat(real)]);
+      if (!info.isFile()) return undefined;
+      return { key, body, etag: md5(body), lastModified: info.mtime, size: body.byteLength };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    const found = await this.get(key);
+    if (!found) return undefined;
+    const { body: _body, ...info } = found;
+    return info;
+  }
+
+  async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<{ etag: string }> {
+    const path = this.path(key);
+    const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    if (options.ifMatch !== undefined || options.ifNoneMatch !== undefined) {
+      const current = await this.head(key);
+      if (options.ifNoneMatch === "*" && current) throw new PreconditionFailedError(key);
+      if (options.ifMatch !== undefined && current?.etag !== options.ifMatch)
+        throw new PreconditionFailedError(key);
+    }
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+    return { etag: md5(bytes) };
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  async *list(prefix = ""): AsyncIterable<ObjectInfo> {
+    const keys: string[] = [];
+    await walk(this.root, keys);
+    keys.sort();
+    for (const key of keys) {
+      if (!key.startsWith(prefix)) continue;
+      const info = await stat(join(this.root, ...key.split("/"))).catch(() => undefined);
+      if (!info?.isFile()) continue;
+      // The ETag here is a cheap version stamp (size and mtime); `get` reports the real MD5.
+      yield {
+        key,
+        etag: `"${info.size.toString(16)}-${info.mtimeMs.toString(16)}"`,
+        lastModified: info.mtime,
+        size: info.size,
+      };
+    }
+  }
+}
+
+async function walk(dir: string, out: string[], root = dir): Promise<void> {
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isMissing(error)) return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const full = join(dir, entry.name);
+    // Symbolic links are not followed: content may not pull in files from elsewhere.
+    if (entry.isDirectory()) await walk(full, out, root);
+    else if (entry.isFile() && !entry.name.endsWith(".tmp"))
+      out.push(relative(root, full).split(sep).join("/"));
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR";
+}
