@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { constants, lstatSync, readFileSync } from "node:fs";
+import { lstat, mkdir, readdir, realpath, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { PreconditionFailedError } from "./errors.ts";
 import { checkKey } from "./keys.ts";
@@ -17,6 +18,7 @@ function md5(bytes: Uint8Array): string {
 export class FsStorage implements Storage {
   readonly root: string;
   private realRoot: string | undefined;
+  private readonly realDirs = new Map<string, string>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -31,17 +33,30 @@ export class FsStorage implements Storage {
   async get(key: string): Promise<StoredObject | undefined> {
     const path = this.path(key);
     try {
-      // A symbolic link (to a file or a folder on the way) must not lead outside the root.
-      const real = await realpath(path);
-      this.realRoot ??= await realpath(this.root).catch(() => this.root);
-      if (!real.startsWith(this.realRoot + sep)) return undefined;
-      const [body, info] = await Promise.all([readFile(real), stat(real)]);
+      // A symbolic link must not lead outside the root: the file itself is opened with
+      // O_NOFOLLOW and its folder's real path is checked (cached until the next listing).
+      if (!(await this.insideRoot(dirname(path)))) return undefined;
+      // Synchronous calls on purpose: for small files they cost a fifth of the async round
+      // trips through libuv's thread pool, which dominated builds of big folders.
+      const info = lstatSync(path);
+      if (!info.isFile()) return undefined;
+      const body = readFileSync(path, { flag: (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string });
       if (!info.isFile()) return undefined;
       return { key, body, etag: md5(body), lastModified: info.mtime, size: body.byteLength };
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
     }
+  }
+
+  private async insideRoot(dir: string): Promise<boolean> {
+    let real = this.realDirs.get(dir);
+    if (real === undefined) {
+      real = await realpath(dir);
+      this.realDirs.set(dir, real);
+    }
+    this.realRoot ??= await realpath(this.root);
+    return real === this.realRoot || real.startsWith(this.realRoot + sep);
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
@@ -72,23 +87,26 @@ export class FsStorage implements Storage {
   }
 
   async *list(prefix = ""): AsyncIterable<ObjectInfo> {
+    this.realDirs.clear();
     const keys: string[] = [];
     await walk(this.root, keys);
     keys.sort();
-    for (const key of keys) {
-      if (!key.startsWith(prefix)) continue;
-      const info = await stat(join(this.root, ...key.split("/"))).catch(() => undefined);
-      if (!info?.isFile()) continue;
-      // The ETag here is a cheap version stamp (size and mtime); `get` reports the real MD5.
-      yield {
-        key,
-        etag: `"${info.size.toString(16)}-${info.mtimeMs.toString(16)}"`,
-        lastModified: info.mtime,
-        size: info.size,
-      };
+    const wanted = keys.filter((key) => key.startsWith(prefix));
+    // Stat in parallel batches: one at a time is what makes big folders slow.
+    for (let start = 0; start < wanted.length; start += STAT_BATCH) {
+      const batch = wanted.slice(start, start + STAT_BATCH);
+      const infos = await Promise.all(batch.map((key) => lstat(join(this.root, ...key.split("/"))).catch(() => undefined)));
+      for (const [index, key] of batch.entries()) {
+        const info = infos[index];
+        if (!info?.isFile()) continue;
+        // The ETag here is a cheap version stamp (size and mtime); `get` reports the real MD5.
+        yield { key, etag: `"${info.size.toString(16)}-${info.mtimeMs.toString(16)}"`, lastModified: info.mtime, size: info.size };
+      }
     }
   }
 }
+
+const STAT_BATCH = 256;
 
 async function walk(dir: string, out: string[], root = dir): Promise<void> {
   let entries: import("node:fs").Dirent[];
@@ -109,5 +127,6 @@ async function walk(dir: string, out: string[], root = dir): Promise<void> {
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
-  return code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR";
+  // ELOOP: O_NOFOLLOW met a symbolic link, which is treated as absent.
+  return code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR" || code === "ELOOP";
 }
