@@ -43,15 +43,21 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
   const entries: ObjectInfo[] = [];
   for await (const info of content.list()) if (sourceKind(info.key)) entries.push(info);
 
-  const articles: Article[] = [];
-  const problems: ArticleProblem[] = [];
+  // Results are kept in listing (key) order, not in the order the concurrent reads finish:
+  // the seen-state is written in article order, and a different order each run would rewrite
+  // _state/seen.json (and anything else order-sensitive) although nothing changed.
+  const results: (Article | ArticleProblem)[] = new Array(entries.length);
   let done = 0;
-  await forEachLimited(entries, READ_CONCURRENCY, async (info) => {
-    const result = await readArticle(content, info, cache);
-    if ("reason" in result) problems.push(result);
-    else articles.push(result);
+  await forEachLimited(entries, READ_CONCURRENCY, async (info, index) => {
+    results[index] = await readArticle(content, info, cache);
     options.onProgress?.(++done, entries.length);
   });
+  const articles: Article[] = [];
+  const problems: ArticleProblem[] = [];
+  for (const result of results) {
+    if ("reason" in result) problems.push(result);
+    else articles.push(result);
+  }
 
   const seen = await loadSeen(output);
   const result = buildFeed({ config, articles, seen: seen.state, now });
@@ -85,7 +91,8 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
   };
 }
 
-async function readArticle(
+/** Reads and parses one listed article; files over the size limit are refused without reading them. */
+export async function readArticle(
   content: Storage,
   info: ObjectInfo,
   cache?: ArticleCache,
@@ -140,13 +147,13 @@ async function loadSeen(output: Storage): Promise<{ state: SeenState; problems: 
 async function forEachLimited<T>(
   items: readonly T[],
   limit: number,
-  run: (item: T) => Promise<void>,
+  run: (item: T, index: number) => Promise<void>,
 ): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
-      const item = items[next++] as T;
-      await run(item);
+      const index = next++;
+      await run(items[index] as T, index);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

@@ -1,7 +1,7 @@
-import { mkdir } from "node:fs/promises";
-import { resolve } from "node:path";
+import { mkdir, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type ArticleCache, type PublishReport, parseOrProblem, publishAll } from "../app/publish.ts";
+import { type ArticleCache, type PublishReport, publishAll, readArticle } from "../app/publish.ts";
 import type { Article } from "../core/article.ts";
 import { buildFeed } from "../core/build.ts";
 import type { SiteConfig } from "../core/config.ts";
@@ -82,6 +82,20 @@ function contentPrefix(values: Values): string {
   return `${values.content.replace(/\/+$/, "")}/`;
 }
 
+/**
+ * build and check need an existing content folder: the storage adapter reads a missing folder as
+ * an empty one, so a mistyped --content would otherwise "publish" empty feeds over good ones
+ * (build) or report "0 with problems" (check). serve creates the folder on purpose instead.
+ */
+async function contentFolderMissing(values: Values): Promise<boolean> {
+  const info = await stat(values.content).catch(() => undefined);
+  if (info?.isDirectory()) return false;
+  process.stderr.write(
+    `feedpub: content folder ${resolve(values.content)} ${info ? "is not a folder" : "not found"}; pass --content DIR\n`,
+  );
+  return true;
+}
+
 async function runBuild(config: SiteConfig, values: Values, cache?: ArticleCache): Promise<PublishReport> {
   await mkdir(values.out, { recursive: true });
   return publishAll({
@@ -110,12 +124,14 @@ function printReport(report: PublishReport, values: Values): void {
 }
 
 async function build(config: SiteConfig, values: Values): Promise<number> {
+  if (await contentFolderMissing(values)) return 2;
   const report = await runBuild(config, values);
   printReport(report, values);
   return values.strict && report.problems.length > 0 ? 1 : 0;
 }
 
 async function check(config: SiteConfig, values: Values): Promise<number> {
+  if (await contentFolderMissing(values)) return 2;
   const content = new FsStorage(values.content);
   const articles: Article[] = [];
   const problems: ArticleProblem[] = [];
@@ -123,9 +139,9 @@ async function check(config: SiteConfig, values: Values): Promise<number> {
   for await (const info of content.list()) {
     if (!sourceKind(info.key)) continue;
     count++;
-    const object = await content.get(info.key);
-    if (!object) continue;
-    const result = parseOrProblem(info.key, object.body);
+    // Same reading as build: an oversized file is reported from its size, never read whole (a
+    // multi-GiB file would otherwise crash check with ERR_FS_FILE_TOO_LARGE).
+    const result = await readArticle(content, info);
     if ("reason" in result) problems.push(result);
     else articles.push(result);
   }
@@ -165,11 +181,27 @@ async function serve(config: SiteConfig, values: Values): Promise<number> {
   await mkdir(values.content, { recursive: true });
   const watcher = watchAndRebuild(values.content, rebuild);
   await rebuild();
-  const server = createFeedServer(new FsStorage(values.out));
-  await new Promise<void>((ready, fail) => {
-    server.once("error", fail);
-    server.listen(port, () => ready());
-  });
+  const server = createFeedServer(new FsStorage(join(values.out, "feeds")));
+  try {
+    await new Promise<void>((ready, fail) => {
+      server.once("error", fail);
+      server.listen(port, () => ready());
+    });
+  } catch (error) {
+    // Say what to do instead of crashing with a stack trace, and stop watching: an open watcher
+    // would keep the process alive after main() returns.
+    watcher.close();
+    clearTimeout(scheduled);
+    const code = (error as NodeJS.ErrnoException).code;
+    process.stderr.write(
+      `feedpub: cannot listen on port ${port}: ${
+        code === "EADDRINUSE"
+          ? "it is already in use; pass --port N or set PORT (0 picks a free port)"
+          : (error as Error).message
+      }\n`,
+    );
+    return 1;
+  }
   const address = server.address();
   const actual = typeof address === "object" && address ? address.port : port;
   process.stdout.write(

@@ -29,18 +29,20 @@ const INDEX = `<!doctype html><html lang="en"><meta charset="utf-8"><title>feedp
 /**
  * Serves the public part of the output (`feeds/`) the way CloudFront would: the right content
  * types, ETag and Last-Modified validators, and 304 Not Modified for conditional requests.
- * Nothing outside `feeds/` is reachable, so the private `_state/` never leaks.
+ * `feeds` is a storage rooted at OUT/feeds (keys like "rss.xml"), not at OUT: a storage rooted at
+ * OUT would follow a symbolic link inside feeds/ to OUT/_state, since that stays inside its root.
+ * Rooted at feeds/, nothing outside it is reachable, so the private `_state/` never leaks.
  */
-export function createFeedServer(output: Storage): Server {
+export function createFeedServer(feeds: Storage): Server {
   return createServer((req, res) => {
-    handle(output, req, res).catch((error: unknown) => {
+    handle(feeds, req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
       res.end(`internal error: ${(error as Error).message}\n`);
     });
   });
 }
 
-async function handle(output: Storage, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(feeds: Storage, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.writeHead(405, { allow: "GET, HEAD" }).end();
     return;
@@ -58,7 +60,7 @@ async function handle(output: Storage, req: IncomingMessage, res: ServerResponse
     notFound(res);
     return;
   }
-  const object = key.startsWith("feeds/") ? await output.get(key) : undefined;
+  const object = key.startsWith("feeds/") ? await feeds.get(key.slice("feeds/".length)) : undefined;
   if (!object) {
     notFound(res);
     return;

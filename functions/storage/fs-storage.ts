@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { constants, lstatSync, readFileSync } from "node:fs";
 import { lstat, mkdir, readdir, realpath, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { PreconditionFailedError } from "./errors.ts";
+import { InvalidKeyError, PreconditionFailedError } from "./errors.ts";
 import { checkKey } from "./keys.ts";
 import type { ObjectInfo, PutOptions, Storage, StoredObject } from "./port.ts";
 
@@ -18,7 +18,7 @@ function md5(bytes: Uint8Array): string {
 export class FsStorage implements Storage {
   readonly root: string;
   private realRoot: string | undefined;
-  private readonly realDirs = new Map<string, string>();
+  private walkedDirs = new Set<string>();
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -30,18 +30,41 @@ export class FsStorage implements Storage {
     return path;
   }
 
+  /**
+   * The key check is lexical, so a symbolic link to a folder outside the root (root/dir -> /etc)
+   * would let put and delete reach outside it. Throws unless the nearest existing folder on the
+   * way to `path` resolves inside the root; missing folders are then created under it by put.
+   */
+  private async assertParentInside(path: string, key: string): Promise<void> {
+    let dir = dirname(path);
+    for (;;) {
+      const real = await realpath(dir).catch((error: unknown) => {
+        if (isMissing(error)) return undefined;
+        throw error;
+      });
+      if (real !== undefined) {
+        const root = await realpath(this.root);
+        if (real === root || real.startsWith(root + sep)) return;
+        throw new InvalidKeyError(key, "leads outside the storage root through a symbolic link");
+      }
+      if (dir === this.root) return; // nothing exists yet: put creates it all under the root
+      dir = dirname(dir);
+    }
+  }
+
   async get(key: string): Promise<StoredObject | undefined> {
     const path = this.path(key);
     try {
       // A symbolic link must not lead outside the root: the file itself is opened with
-      // O_NOFOLLOW and its folder's real path is checked (cached until the next listing).
+      // O_NOFOLLOW and its folder's real path is checked, unless the last listing walked it.
       if (!(await this.insideRoot(dirname(path)))) return undefined;
       // Synchronous calls on purpose: for small files they cost a fifth of the async round
       // trips through libuv's thread pool, which dominated builds of big folders.
       const info = lstatSync(path);
       if (!info.isFile()) return undefined;
-      const body = readFileSync(path, { flag: (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string });
-      if (!info.isFile()) return undefined;
+      const body = readFileSync(path, {
+        flag: (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string,
+      });
       return { key, body, etag: md5(body), lastModified: info.mtime, size: body.byteLength };
     } catch (error) {
       if (isMissing(error)) return undefined;
@@ -50,11 +73,10 @@ export class FsStorage implements Storage {
   }
 
   private async insideRoot(dir: string): Promise<boolean> {
-    let real = this.realDirs.get(dir);
-    if (real === undefined) {
-      real = await realpath(dir);
-      this.realDirs.set(dir, real);
-    }
+    // Folders the last listing walked were real folders (the walk does not follow links);
+    // skipping realpath for them is what keeps reading thousands of articles fast.
+    if (this.walkedDirs.has(dir)) return true;
+    const real = await realpath(dir);
     this.realRoot ??= await realpath(this.root);
     return real === this.realRoot || real.startsWith(this.realRoot + sep);
   }
@@ -75,6 +97,7 @@ export class FsStorage implements Storage {
       if (options.ifMatch !== undefined && current?.etag !== options.ifMatch)
         throw new PreconditionFailedError(key);
     }
+    await this.assertParentInside(path, key);
     await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await writeFile(temporary, bytes);
@@ -83,24 +106,34 @@ export class FsStorage implements Storage {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
+    const path = this.path(key);
+    await this.assertParentInside(path, key);
+    await rm(path, { force: true });
   }
 
   async *list(prefix = ""): AsyncIterable<ObjectInfo> {
-    this.realDirs.clear();
     const keys: string[] = [];
-    await walk(this.root, keys);
+    const dirs = new Set<string>();
+    await walk(this.root, keys, dirs);
+    this.walkedDirs = dirs;
     keys.sort();
     const wanted = keys.filter((key) => key.startsWith(prefix));
     // Stat in parallel batches: one at a time is what makes big folders slow.
     for (let start = 0; start < wanted.length; start += STAT_BATCH) {
       const batch = wanted.slice(start, start + STAT_BATCH);
-      const infos = await Promise.all(batch.map((key) => lstat(join(this.root, ...key.split("/"))).catch(() => undefined)));
+      const infos = await Promise.all(
+        batch.map((key) => lstat(join(this.root, ...key.split("/"))).catch(() => undefined)),
+      );
       for (const [index, key] of batch.entries()) {
         const info = infos[index];
         if (!info?.isFile()) continue;
         // The ETag here is a cheap version stamp (size and mtime); `get` reports the real MD5.
-        yield { key, etag: `"${info.size.toString(16)}-${info.mtimeMs.toString(16)}"`, lastModified: info.mtime, size: info.size };
+        yield {
+          key,
+          etag: `"${info.size.toString(16)}-${info.mtimeMs.toString(16)}"`,
+          lastModified: info.mtime,
+          size: info.size,
+        };
       }
     }
   }
@@ -108,7 +141,7 @@ export class FsStorage implements Storage {
 
 const STAT_BATCH = 256;
 
-async function walk(dir: string, out: string[], root = dir): Promise<void> {
+async function walk(dir: string, out: string[], dirs: Set<string>, root = dir): Promise<void> {
   let entries: import("node:fs").Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -116,10 +149,11 @@ async function walk(dir: string, out: string[], root = dir): Promise<void> {
     if (isMissing(error)) return;
     throw error;
   }
+  dirs.add(dir);
   for (const entry of entries) {
     const full = join(dir, entry.name);
     // Symbolic links are not followed: content may not pull in files from elsewhere.
-    if (entry.isDirectory()) await walk(full, out, root);
+    if (entry.isDirectory()) await walk(full, out, dirs, root);
     else if (entry.isFile() && !entry.name.endsWith(".tmp"))
       out.push(relative(root, full).split(sep).join("/"));
   }
