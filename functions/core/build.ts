@@ -1,6 +1,7 @@
 import type { Article } from "./article.ts";
 import type { SiteConfig } from "./config.ts";
 import type { ArticleProblem } from "./errors.ts";
+import type { SanitizedHtml } from "./html.ts";
 import { FEED_FILES, type FeedItem, type FeedModel } from "./model.ts";
 import { renderAtom } from "./render/atom.ts";
 import { renderJsonFeed } from "./render/json-feed.ts";
@@ -52,7 +53,8 @@ const SUMMARY_LENGTH = 300;
 export function updateSeen(articles: readonly Article[], seen: SeenState, now: Date): SeenState {
   const next: Record<string, SeenRecord> = {};
   const stamp = now.toISOString();
-  for (const article of articles) {
+  // Path order, so that the state serialises to the same bytes whatever order the files were listed in.
+  for (const article of [...articles].sort((a, b) => compare(a.path, b.path))) {
     const previous = seen[article.path];
     if (!previous) next[article.path] = { firstSeen: stamp, hash: article.hash, changed: stamp };
     else if (previous.hash !== article.hash)
@@ -68,7 +70,13 @@ export function updateSeen(articles: readonly Article[], seen: SeenState, now: D
  */
 export function buildFeed(input: BuildInput): BuildResult {
   const { config, now } = input;
-  const seen = updateSeen(input.articles, input.seen, now);
+  // A draft is not public yet, so its first-seen clock (the date of an undated article) only
+  // starts once it stops being a draft.
+  const seen = updateSeen(
+    input.articles.filter((article) => !article.draft),
+    input.seen,
+    now,
+  );
   const held: HeldBack[] = [];
   const problems: ArticleProblem[] = [];
   let nextChange: Date | undefined;
@@ -81,7 +89,8 @@ export function buildFeed(input: BuildInput): BuildResult {
   for (const article of [...input.articles].sort((a, b) => compare(a.path, b.path))) {
     const record = seen[article.path];
     const firstSeen = record ? new Date(record.firstSeen) : now;
-    const published = article.date ?? firstSeen;
+    // Like Hugo, an article without `date` is dated by its `publishDate`: it appears then.
+    const published = article.date ?? article.publishDate ?? firstSeen;
     const edited = record && record.changed !== record.firstSeen ? new Date(record.changed) : published;
     const updatedRaw = article.updated ?? edited;
     const updated = updatedRaw < published ? published : updatedRaw;
@@ -114,26 +123,35 @@ export function buildFeed(input: BuildInput): BuildResult {
   candidates.sort(
     (a, b) => b.published.getTime() - a.published.getTime() || compare(a.article.path, b.article.path),
   );
-  const items: FeedItem[] = candidates
-    .slice(0, config.itemLimit)
-    .map(({ article, id, published, updated }) => {
-      const url = articleUrl(article, published, config);
-      const body = renderBody(article, url);
-      const image = article.image ? safeImage(article.image, url) : undefined;
-      return {
-        id,
-        url,
-        title: article.title,
-        published,
-        updated,
-        contentHtml: body.html,
-        summary: article.summary ?? truncateWords(collapseWhitespace(body.text), SUMMARY_LENGTH),
-        tags: article.tags,
-        authors: article.authors.length ? article.authors : [config.author ?? { name: config.title }],
-        ...(image ? { image } : {}),
-        ...(article.language ? { language: article.language } : {}),
-      };
+  const items: FeedItem[] = [];
+  for (const { article, id, published, updated } of candidates) {
+    if (items.length >= config.itemLimit) break;
+    const url = articleUrl(article, published, config);
+    let body: SanitizedHtml;
+    try {
+      body = renderBody(article, url);
+    } catch (error) {
+      // One body that cannot be rendered (marked overflows the stack on absurdly deep nesting)
+      // must not stop the whole feed: report it and let the next article take its place.
+      const reason = (error as Error).message.split("\n")[0];
+      problems.push({ file: article.path, reason: `the body could not be rendered: ${reason}` });
+      continue;
+    }
+    const image = article.image ? safeImage(article.image, url) : undefined;
+    items.push({
+      id,
+      url,
+      title: article.title,
+      published,
+      updated,
+      contentHtml: body.html,
+      summary: article.summary ?? truncateWords(collapseWhitespace(body.text), SUMMARY_LENGTH),
+      tags: article.tags,
+      authors: article.authors.length ? article.authors : [config.author ?? { name: config.title }],
+      ...(image ? { image } : {}),
+      ...(article.language ? { language: article.language } : {}),
     });
+  }
 
   const updated = items.reduce((max, item) => (item.updated > max ? item.updated : max), new Date(0));
   const feed: FeedModel = {

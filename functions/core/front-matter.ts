@@ -11,8 +11,10 @@ export interface FrontMatter {
   readonly lineOf: (key: string) => number | undefined;
 }
 
-const YAML_FENCE = /^---[ \t]*\n([\s\S]*?)\n?(?:---|\.\.\.)[ \t]*(?:\n|$)/;
-const TOML_FENCE = /^\+\+\+[ \t]*\n([\s\S]*?)\n?\+\+\+[ \t]*(?:\n|$)/;
+// The closing fence must be a line of its own: a value ending in "..." (`summary: And then...`)
+// must not end the front matter.
+const YAML_FENCE = /^---[ \t]*\n(?:([\s\S]*?)\n)?(?:---|\.\.\.)[ \t]*(?:\n|$)/;
+const TOML_FENCE = /^\+\+\+[ \t]*\n(?:([\s\S]*?)\n)?\+\+\+[ \t]*(?:\n|$)/;
 
 /**
  * Splits `---` YAML or `+++` TOML front matter from the body. Text without front matter
@@ -91,7 +93,10 @@ function parseTomlBlock(source: string, body: string, bodyLine: number): FrontMa
     body,
     bodyLine,
     lineOf: (key) => {
-      const index = sourceLines.findIndex((l) => new RegExp(`^\\s*"?${key}"?\\s*=`).test(l));
+      // `key = ...` (bare, "quoted" or 'quoted'), or a table header such as Hugo's `[[authors]]`.
+      const name = `(?:${key}|"${key}"|'${key}')`;
+      const pattern = new RegExp(`^\\s*(?:${name}\\s*=|\\[\\[?\\s*${name}\\s*\\]\\]?\\s*(?:#.*)?$)`);
+      const index = sourceLines.findIndex((l) => pattern.test(l));
       return index < 0 ? undefined : index + 2;
     },
   };

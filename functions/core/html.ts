@@ -106,7 +106,8 @@ export function sanitizeHtml(input: string, base: string): SanitizedHtml {
           attrs += ` ${attr}="${escapeHtml(value)}"`;
         }
         if (name === "img" && !attrs.includes(' src="')) return;
-        if (name === "img" && attribs.alt) addText(attribs.alt);
+        // The text becomes the summary, so alt text needs the same hygiene as any other text.
+        if (name === "img" && attribs.alt) addText(stripForbiddenChars(attribs.alt));
         html += `<${name}${attrs}>`;
         if (!VOID.has(name)) open.push({ name, kept });
       },

@@ -11,6 +11,7 @@ export interface FeedItem {
   readonly contentHtml: string;
   /** Plain text. */
   readonly summary: string;
+  /** Without "<" or ">" (removed when articles are read): feed cannot write "<" in an Atom category term. */
   readonly tags: readonly string[];
   /** Never empty: the article's authors, else the site's. */
   readonly authors: readonly Person[];

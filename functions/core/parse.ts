@@ -67,7 +67,8 @@ export function parseArticle(path: string, bytes: Uint8Array): Article {
       format = "markdown";
       body = fm.body;
       if (fields.title === undefined) {
-        const heading = /^ {0,3}#[ \t]+(.+?)[ \t#]*$/m.exec(body);
+        // An ATX heading's closing #s only count after a space: "# Learn C#" keeps its "#".
+        const heading = /^ {0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$/m.exec(body);
         if (heading?.[1]) fields = { ...fields, title: heading[1] };
       }
       break;
@@ -153,10 +154,12 @@ function parseJson(text: string): {
     data = JSON.parse(text);
   } catch (error) {
     const message = (error as Error).message;
+    // V8 says "at position N" for most errors but not for "Unexpected token 'x', ...".
     const position = /position (\d+)/.exec(message)?.[1];
+    const offset = position === undefined ? jsonErrorOffset(text) : Number(position);
     throw new ArticleError(
       `not valid JSON: ${message}`,
-      position === undefined ? undefined : lineAt(text, Number(position)),
+      offset === undefined ? undefined : lineAt(text, offset),
     );
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) {
@@ -169,6 +172,66 @@ function parseJson(text: string): {
       return index < 0 ? undefined : lineAt(text, index);
     },
   };
+}
+
+// RFC 8259 tokens, for locating a syntax error.
+const JSON_SPACE = /[ \t\n\r]*/y;
+const JSON_STRING = /"(?:[^"\\\u0000-\u001F]|\\(?:["\\/bfnrt]|u[0-9A-Fa-f]{4}))*"/y;
+const JSON_SCALAR = new RegExp(
+  `${JSON_STRING.source}|-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?|true|false|null`,
+  "y",
+);
+
+/** Offset of the first JSON syntax error, found by a small scanner; undefined if there is none. */
+function jsonErrorOffset(text: string): number | undefined {
+  let i = 0;
+  const token = (pattern: RegExp) => {
+    pattern.lastIndex = i;
+    if (!pattern.test(text)) throw i;
+    i = pattern.lastIndex;
+  };
+  const expect = (char: string) => {
+    if (text[i] !== char) throw i;
+    i++;
+  };
+  const value = (): void => {
+    token(JSON_SPACE);
+    const open = text[i];
+    if (open !== "{" && open !== "[") {
+      token(JSON_SCALAR);
+      return;
+    }
+    const close = open === "{" ? "}" : "]";
+    i++;
+    token(JSON_SPACE);
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      if (open === "{") {
+        token(JSON_SPACE);
+        token(JSON_STRING);
+        token(JSON_SPACE);
+        expect(":");
+      }
+      value();
+      token(JSON_SPACE);
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      expect(",");
+    }
+  };
+  try {
+    value();
+    token(JSON_SPACE);
+    return i < text.length ? i : undefined;
+  } catch (offset) {
+    // Only the scanner's own offsets; a stack overflow on absurd nesting just means "unknown".
+    return typeof offset === "number" ? offset : undefined;
+  }
 }
 
 function htmlFields(meta: Readonly<Record<string, string>>): ArticleFields {
@@ -197,7 +260,8 @@ function htmlFields(meta: Readonly<Record<string, string>>): ArticleFields {
       ...new Set(
         keywords
           .split(",")
-          .map((k) => collapseWhitespace(stripForbiddenChars(k)))
+          // As for front-matter tags: angle brackets cannot be written in an Atom category term.
+          .map((k) => collapseWhitespace(stripForbiddenChars(k).replace(/[<>]/g, "")))
           .filter(Boolean),
       ),
     ];

@@ -66,13 +66,17 @@ export function articleUrl(
 }
 
 function encodePath(path: string): string {
-  return path
-    .split("/")
-    .map((segment) => {
-      const decoded = decodeSafely(segment);
-      return decoded === "." || decoded === ".." ? "" : encodeURIComponent(decoded);
-    })
-    .join("/");
+  const segments = path.split("/").map(decodeSafely);
+  const last = segments.length - 1;
+  return (
+    segments
+      // Dot segments ("..", "%2e%2e") and empty ones are dropped, not emptied: a leading empty
+      // segment would make the result root-relative ("/x") or protocol-relative ("//evil.example").
+      // The last one may stay empty: it is the trailing slash.
+      .filter((segment, index) => index === last || (segment !== "" && segment !== "." && segment !== ".."))
+      .map((segment) => (segment === "." || segment === ".." ? "" : encodeURIComponent(segment)))
+      .join("/")
+  );
 }
 
 function decodeSafely(segment: string): string {

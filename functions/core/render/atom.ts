@@ -1,7 +1,7 @@
 import { Feed } from "feed";
 import type { Person } from "../config.ts";
 import type { FeedModel } from "../model.ts";
-import { escapeHtml } from "../text.ts";
+import { escapeHtml, stripForbiddenChars } from "../text.ts";
 import { forTextNode } from "./xml-js-text.ts";
 
 function author(person: Person) {
@@ -41,5 +41,7 @@ export function renderAtom(model: FeedModel): string {
       category: item.tags.map((tag) => ({ term: tag })),
     });
   }
-  return `${feed.atom1()}\n`;
+  // XML cannot carry control characters even escaped, and feed passes them through. Parsed
+  // text is already clean; this also covers values that bypass the parsers (the config).
+  return `${stripForbiddenChars(feed.atom1())}\n`;
 }

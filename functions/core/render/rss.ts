@@ -1,7 +1,9 @@
 import { Feed } from "feed";
 import type { FeedModel } from "../model.ts";
-import { escapeHtml } from "../text.ts";
+import { escapeHtml, stripForbiddenChars } from "../text.ts";
 import { forTextNode } from "./xml-js-text.ts";
+
+const DC_NAMESPACE = "http://purl.org/dc/elements/1.1/";
 
 /**
  * RSS 2.0 with content:encoded for the full text, description for the summary, dc:creator for
@@ -18,6 +20,9 @@ export function renderRss(model: FeedModel): string {
     generator: "feedpub",
     feedLinks: { rss: model.links.rss },
   });
+  // feed declares xmlns:dc only when some item has content:encoded; without it, dc:creator would
+  // use an unbound prefix, which namespace-aware readers (Python feedparser) reject.
+  const dcDeclared = model.items.some((item) => item.contentHtml);
   for (const item of model.items) {
     feed.addItem({
       title: item.title,
@@ -35,13 +40,15 @@ export function renderRss(model: FeedModel): string {
         // xml-js writes an array as repeated elements: one dc:creator per author.
         {
           name: "dc:creator",
-          objects: item.authors.map((a) => ({ _text: forTextNode(a.name) })) as unknown as Record<
-            string,
-            unknown
-          >,
+          objects: item.authors.map((a) => ({
+            ...(dcDeclared ? {} : { _attributes: { "xmlns:dc": DC_NAMESPACE } }),
+            _text: forTextNode(a.name),
+          })) as unknown as Record<string, unknown>,
         },
       ],
     });
   }
-  return `${feed.rss2()}\n`;
+  // XML cannot carry control characters even escaped, and feed passes them through. Parsed
+  // text is already clean; this also covers values that bypass the parsers (the config).
+  return `${stripForbiddenChars(feed.rss2())}\n`;
 }
