@@ -5,7 +5,11 @@ import { join } from "node:path";
  * Writes `count` seed-shaped Markdown articles (YAML front matter, ~4.5 KB of paragraphs) into
  * `dir`, spread over sections, with dates one hour apart. Deterministic for a given count.
  */
-export async function generateCorpus(dir: string, count: number, seedPath = "content/000_4dbd7126f40f73dd.txt"): Promise<void> {
+export async function generateCorpus(
+  dir: string,
+  count: number,
+  seedPath = "content/000_4dbd7126f40f73dd.txt",
+): Promise<void> {
   const seed = await readFile(seedPath, "utf8");
   const [, ...rest] = seed.split("\n");
   const body = rest.join("\n").trim();

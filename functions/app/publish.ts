@@ -2,7 +2,7 @@ import type { Article } from "../core/article.ts";
 import { buildFeed, type HeldBack, renderFeedFiles, type SeenState } from "../core/build.ts";
 import type { SiteConfig } from "../core/config.ts";
 import { ArticleError, type ArticleProblem } from "../core/errors.ts";
-import { MAX_ARTICLE_BYTES, parseArticle, sourceKind } from "../core/parse.ts";
+import { MAX_ARTICLE_BYTES, parseArticle, sourceKind, tooLargeReason } from "../core/parse.ts";
 import type { ObjectInfo, Storage } from "../storage/port.ts";
 import { writeIfChanged } from "./write.ts";
 
@@ -103,7 +103,7 @@ export async function readArticle(
   if (info.size > MAX_ARTICLE_BYTES) {
     result = {
       file: info.key,
-      reason: `the file is ${(info.size / 1024 / 1024).toFixed(1)} MiB; articles are limited to ${MAX_ARTICLE_BYTES / 1024 / 1024} MiB`,
+      reason: tooLargeReason(info.size),
     };
   } else {
     const object = await content.get(info.key);

@@ -1,5 +1,16 @@
 import { Parser } from "htmlparser2";
+import { ArticleError } from "./errors.ts";
 import { escapeHtml, stripForbiddenChars } from "./text.ts";
+
+/** More elements than any real article has; bounds the HTML parser's worst case (deep nesting). */
+export const MAX_ELEMENTS = 20_000;
+
+function checkElementBudget(html: string): void {
+  const count = html.match(/<[a-zA-Z]/g)?.length ?? 0;
+  if (count > MAX_ELEMENTS) {
+    throw new ArticleError(`the HTML has ${count} elements; articles are limited to ${MAX_ELEMENTS}`);
+  }
+}
 
 /** Sanitised HTML and the start of its plain text (for summaries). */
 export interface SanitizedHtml {
@@ -74,6 +85,7 @@ export function safeUrl(value: string, base: string, allowMailto = false): strin
  * dropped with their content. The output never contains "]]>", so it is safe inside CDATA.
  */
 export function sanitizeHtml(input: string, base: string): SanitizedHtml {
+  checkElementBudget(input);
   let html = "";
   let text = "";
   const open: { name: string; kept: boolean }[] = [];
@@ -149,6 +161,7 @@ export interface HtmlDocument {
 
 /** Reads an HTML document's head without rendering anything; the body is kept as raw markup. */
 export function readHtmlDocument(input: string): HtmlDocument {
+  checkElementBudget(input);
   let title: string | undefined;
   let h1: string | undefined;
   let language: string | undefined;

@@ -5,10 +5,25 @@ import { ArticleError } from "./errors.ts";
 import { type ArticleFields, readFields } from "./fields.ts";
 import { splitFrontMatter } from "./front-matter.ts";
 import { readHtmlDocument } from "./html.ts";
-import { collapseWhitespace, decodeUtf8, lineAt, normalizeNewlines, stripForbiddenChars } from "./text.ts";
+import {
+  collapseWhitespace,
+  decodeUtf8,
+  lineAt,
+  normalizeNewlines,
+  stripForbiddenChars,
+  truncateWords,
+} from "./text.ts";
 
 /** Largest article file accepted; larger ones are reported, not published. */
 export const MAX_ARTICLE_BYTES = 1024 * 1024;
+
+/** Longer titles are cut at a word boundary (a text file whose first line is a whole paragraph). */
+export const MAX_TITLE_LENGTH = 300;
+
+/** The message for a file over MAX_ARTICLE_BYTES. */
+export function tooLargeReason(size: number): string {
+  return `the file is ${size.toLocaleString("en-US")} bytes; articles are limited to 1 MiB (${MAX_ARTICLE_BYTES.toLocaleString("en-US")} bytes)`;
+}
 
 /** The kinds of source file that are articles. */
 export type SourceKind = "markdown" | "text" | "html" | "json";
@@ -43,9 +58,7 @@ export function parseArticle(path: string, bytes: Uint8Array): Article {
   if (!kind) throw new ArticleError("not an article file (expected .md, .txt, .html or .json)");
   if (bytes.byteLength === 0) throw new ArticleError("the file is empty");
   if (bytes.byteLength > MAX_ARTICLE_BYTES) {
-    throw new ArticleError(
-      `the file is ${(bytes.byteLength / 1024 / 1024).toFixed(1)} MiB; articles are limited to ${MAX_ARTICLE_BYTES / 1024 / 1024} MiB`,
-    );
+    throw new ArticleError(tooLargeReason(bytes.byteLength));
   }
   if (bytes.includes(0)) throw new ArticleError("the file is binary (it contains NUL bytes), not text");
   const decoded = decodeUtf8(bytes);
@@ -111,7 +124,9 @@ export function parseArticle(path: string, bytes: Uint8Array): Article {
     }
   }
 
-  const title = fields.title ? collapseWhitespace(stripForbiddenChars(fields.title)) : "";
+  const title = fields.title
+    ? truncateWords(collapseWhitespace(stripForbiddenChars(fields.title)), MAX_TITLE_LENGTH)
+    : "";
   if (!title) {
     throw new ArticleError(
       kind === "markdown"

@@ -35,7 +35,7 @@ const EXPECTED_PROBLEMS: RegExp[] = [
   /^content\/bad\/empty\.md: the file is empty$/m,
   /^content\/bad\/invalid-utf8\.txt: the file is not valid UTF-8/m,
   /^content\/bad\/no-title\.html:1: no title: add a <title> or an <h1>$/m,
-  /^content\/bad\/oversized\.txt: the file is [\d.]+ MiB; articles are limited to 1 MiB$/m,
+  /^content\/bad\/oversized\.txt: the file is [\d,]+ bytes; articles are limited to 1 MiB \(1,048,576 bytes\)$/m,
   /^content\/bad\/wrong-type\.md:4: draft: must be true or false, got string "maybe"$/m,
 ];
 
@@ -119,7 +119,8 @@ describe("a huge (multi-GiB, sparse) file named like an article", () => {
     const path = join(site.content, "huge.txt");
     await writeFile(path, "");
     await truncate(path, 3 * 1024 ** 3); // sparse: no disk space used
-    const problem = /^content\/huge\.txt: the file is 3072\.0 MiB; articles are limited to 1 MiB$/m;
+    const problem =
+      /^content\/huge\.txt: the file is 3,221,225,472 bytes; articles are limited to 1 MiB \(1,048,576 bytes\)$/m;
 
     const checked = await runCli(["check", "--content", "content"], { cwd: site.dir });
     expect(checked.stderr).not.toMatch(/ERR_FS_FILE_TOO_LARGE|at async/);

@@ -1,0 +1,119 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import { PreconditionFailedError } from "./errors.ts";
+import { checkKey } from "./keys.ts";
+import type { ObjectInfo, PutOptions, Storage, StoredObject } from "./port.ts";
+
+/**
+ * The storage port on an S3 bucket (or any S3-compatible endpoint: the SDK reads
+ * AWS_ENDPOINT_URL_S3 itself). `prefix` scopes every key, e.g. "content/" for the articles.
+ * The client is injected so one client per process is shared by all adapters.
+ */
+export class S3Storage implements Storage {
+  constructor(
+    private readonly client: S3Client,
+    readonly bucket: string,
+    readonly prefix = "",
+  ) {}
+
+  private key(key: string): string {
+    return this.prefix + checkKey(key);
+  }
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+      return {
+        key,
+        body,
+        etag: out.ETag ?? "",
+        lastModified: out.LastModified ?? new Date(0),
+        size: body.byteLength,
+        ...(out.ContentType ? { contentType: out.ContentType } : {}),
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      return {
+        key,
+        etag: out.ETag ?? "",
+        lastModified: out.LastModified ?? new Date(0),
+        size: out.ContentLength ?? 0,
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<{ etag: string }> {
+    try {
+      const out = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(key),
+          Body: typeof body === "string" ? Buffer.from(body, "utf8") : body,
+          ContentType: options.contentType,
+          CacheControl: options.cacheControl,
+          IfMatch: options.ifMatch,
+          IfNoneMatch: options.ifNoneMatch,
+        }),
+      );
+      return { etag: out.ETag ?? "" };
+    } catch (error) {
+      if (status(error) === 412 || (error as Error).name === "PreconditionFailed")
+        throw new PreconditionFailedError(key);
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+  }
+
+  async *list(prefix = ""): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.prefix + prefix,
+          ContinuationToken: token,
+        }),
+      );
+      for (const object of out.Contents ?? []) {
+        if (!object.Key) continue;
+        yield {
+          key: object.Key.slice(this.prefix.length),
+          etag: object.ETag ?? "",
+          lastModified: object.LastModified ?? new Date(0),
+          size: object.Size ?? 0,
+        };
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+}
+
+function status(error: unknown): number | undefined {
+  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as Error).name;
+  return name === "NoSuchKey" || name === "NotFound" || status(error) === 404;
+}
