@@ -1,24 +1,47 @@
+import { createHash } from "node:crypto";
 import type { Article } from "../core/article.ts";
-import { buildFeed, type HeldBack, renderFeedFiles, type SeenState } from "../core/build.ts";
+import { assembleFeed, type HeldBack, type Plan, planFeed, renderProblem, toFeedItem } from "../core/build.ts";
 import type { SiteConfig } from "../core/config.ts";
 import { ArticleError, type ArticleProblem } from "../core/errors.ts";
+import type { FeedItem } from "../core/model.ts";
 import { MAX_ARTICLE_BYTES, parseArticle, sourceKind, tooLargeReason } from "../core/parse.ts";
+import { renderFeedFiles } from "../core/build.ts";
+import { PreconditionFailedError } from "../storage/errors.ts";
 import type { ObjectInfo, Storage } from "../storage/port.ts";
-import { writeIfChanged } from "./write.ts";
+import {
+  entryFor,
+  type FeedIndex,
+  fromRendered,
+  INDEX_KEY,
+  type IndexEntry,
+  type IndexState,
+  indexProblems,
+  parseIndex,
+  planInputs,
+  type RenderedEntry,
+  serializeIndex,
+  toRendered,
+  withSeen,
+} from "./feed-index.ts";
+import { md5, writeIfChanged } from "./write.ts";
 
-/** Where the publisher keeps what it remembers between builds (never served). */
-export const SEEN_KEY = "_state/seen.json";
+export { INDEX_KEY } from "./feed-index.ts";
+/** Readers and CDNs may keep a feed for five minutes, then revalidate (usually a 304). */
 export const FEED_CACHE_CONTROL = "public, max-age=300";
 
 /** Parsed articles (or their problem) by content key and version, reused across rebuilds. */
-export type ArticleCache = Map<string, { etag: string; result: Article | ArticleProblem }>;
+export type ArticleCache = Map<string, { etag: string; read: ReadResult }>;
 
-export interface PublishOptions {
-  readonly config: SiteConfig;
-  /** Where articles are read from; keys are paths under the content root. */
+/** Where articles come from and where feeds and state go. */
+export interface Stores {
+  /** Keys are article paths, e.g. "posts/hello.md" (an adapter may add a "content/" prefix). */
   readonly content: Storage;
-  /** Where feeds/ and _state/ are written. */
+  /** Receives feeds/ and _state/. */
   readonly output: Storage;
+}
+
+export interface PublishOptions extends Stores {
+  readonly config: SiteConfig;
   readonly now?: Date;
   readonly cache?: ArticleCache;
   readonly onProgress?: (done: number, total: number) => void;
@@ -32,87 +55,275 @@ export interface PublishReport {
   readonly written: readonly string[];
   readonly unchanged: readonly string[];
   readonly nextChange?: Date;
+  /** How many times the index commit had to be retried because someone else wrote it first. */
+  readonly retries: number;
 }
 
 const READ_CONCURRENCY = 32;
+const MAX_ATTEMPTS = 8;
 
-/** Reads every article, builds the three feeds and writes the ones whose bytes changed. */
+interface ReadResult {
+  readonly result: Article | ArticleProblem;
+  /** Hash of the bytes (or a stand-in for files too large to read). */
+  readonly hash: string;
+}
+
+/**
+ * Full rebuild: reads every article, rebuilds the index (keeping known first-seen dates), writes
+ * the feeds whose bytes changed and commits the index. This is `feedpub build`, `feedpub rebuild`
+ * and the scheduled reconciliation that repairs anything an event missed.
+ */
 export async function publishAll(options: PublishOptions): Promise<PublishReport> {
   const { content, output, config, cache } = options;
   const now = options.now ?? new Date();
-  const entries: ObjectInfo[] = [];
-  for await (const info of content.list()) if (sourceKind(info.key)) entries.push(info);
+  const listed: ObjectInfo[] = [];
+  for await (const info of content.list()) if (sourceKind(info.key)) listed.push(info);
 
-  // Results are kept in listing (key) order, not in the order the concurrent reads finish:
-  // the seen-state is written in article order, and a different order each run would rewrite
-  // _state/seen.json (and anything else order-sensitive) although nothing changed.
-  const results: (Article | ArticleProblem)[] = new Array(entries.length);
+  const reads: ReadResult[] = new Array(listed.length);
   let done = 0;
-  await forEachLimited(entries, READ_CONCURRENCY, async (info, index) => {
-    results[index] = await readArticle(content, info, cache);
-    options.onProgress?.(++done, entries.length);
+  await forEachLimited(listed, READ_CONCURRENCY, async (info, index) => {
+    reads[index] = await readListed(content, info, cache);
+    options.onProgress?.(++done, listed.length);
   });
-  const articles: Article[] = [];
-  const problems: ArticleProblem[] = [];
-  for (const result of results) {
-    if ("reason" in result) problems.push(result);
-    else articles.push(result);
-  }
+  const parsed = new Map<string, Article>();
+  for (const { result } of reads) if (!("reason" in result)) parsed.set(result.path, result);
 
-  const seen = await loadSeen(output);
-  const result = buildFeed({ config, articles, seen: seen.state, now });
-  problems.push(...result.problems, ...seen.problems);
-  problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-
-  const written: string[] = [];
-  const unchanged: string[] = [];
-  // The state goes first: if a feed write fails, the next run still has the same dates.
-  const files = [
-    {
-      key: SEEN_KEY,
-      contentType: "application/json",
-      body: `${JSON.stringify(result.seen)}\n`,
-      cacheControl: "no-store",
-    },
-    ...renderFeedFiles(result.feed).map((f) => ({ ...f, cacheControl: FEED_CACHE_CONTROL })),
-  ];
-  for (const file of files) {
-    const changed = await writeIfChanged(output, file.key, file.body, file);
-    (changed ? written : unchanged).push(file.key);
+  for (let attempt = 1; ; attempt++) {
+    const { index: previous, etag } = await loadIndex(output, config);
+    const articles: Record<string, IndexEntry> = {};
+    for (const [i, info] of listed.entries()) {
+      const read = reads[i] as ReadResult;
+      articles[info.key] = entryFor(read.result, read.hash, previous.articles[info.key], now);
+    }
+    const outcome = await regenerate({ config, now, content, index: { ...previous, articles }, parsed });
+    const written: string[] = [];
+    const unchanged: string[] = [];
+    const feeds: Record<string, string> = {};
+    for (const file of outcome.files) {
+      // A full rebuild checks what is really stored, so it also repairs feeds changed behind its back.
+      const changed = await writeIfChanged(output, file.key, file.body, { ...file, cacheControl: FEED_CACHE_CONTROL });
+      (changed ? written : unchanged).push(file.key);
+      feeds[file.key] = md5(file.body);
+    }
+    try {
+      const committed = await commitIndex(output, { ...outcome.index, feeds }, previous, etag, now);
+      (committed ? written : unchanged).push(INDEX_KEY);
+    } catch (error) {
+      if (error instanceof PreconditionFailedError && attempt < MAX_ATTEMPTS) {
+        await backoff(attempt);
+        continue;
+      }
+      throw error;
+    }
+    return {
+      articles: listed.length,
+      published: outcome.items.length,
+      problems: sortProblems([...indexProblems(outcome.index), ...outcome.plan.problems]),
+      held: outcome.plan.held,
+      written,
+      unchanged,
+      retries: attempt - 1,
+      ...(outcome.plan.nextChange ? { nextChange: outcome.plan.nextChange } : {}),
+    };
   }
-  return {
-    articles: entries.length,
-    published: result.feed.items.length,
-    problems,
-    held: result.held,
-    written,
-    unchanged,
-    ...(result.nextChange ? { nextChange: result.nextChange } : {}),
-  };
 }
 
-/** Reads and parses one listed article; files over the size limit are refused without reading them. */
-export async function readArticle(
-  content: Storage,
-  info: ObjectInfo,
-  cache?: ArticleCache,
-): Promise<Article | ArticleProblem> {
+export interface ApplyReport {
+  /** Whether the index changed (and so the feeds were regenerated). */
+  readonly changed: boolean;
+  readonly written: readonly string[];
+  /** Problems of the articles named in this change. */
+  readonly problems: readonly ArticleProblem[];
+  readonly retries: number;
+}
+
+/**
+ * Incremental regeneration for a set of changed article keys (creates, edits and deletes alike):
+ * reads each key's current state (never trusting event order), updates the index, re-renders the
+ * feeds from the index (bodies only for items not already rendered) and commits the index with a
+ * conditional write, retrying from the start if another invocation committed first. Feeds are
+ * written before the commit, so the invocation that commits last always leaves feeds matching the
+ * committed index. S3 requests: index GET, one GET per key, up to three feed PUTs, index PUT.
+ */
+export async function applyChanges(options: Stores & { config: SiteConfig; keys: readonly string[]; now?: Date }): Promise<ApplyReport> {
+  const { content, output, config } = options;
+  const now = options.now ?? new Date();
+  const keys = [...new Set(options.keys)].filter((key) => sourceKind(key));
+  for (let attempt = 1; ; attempt++) {
+    const { index, etag, state } = await loadIndex(output, config);
+    if (state === "missing" || state === "unreadable") {
+      // No usable index (a new bucket, or state lost): only a full rebuild knows every article.
+      const report = await publishAll({ content, output, config, now });
+      return { changed: true, written: report.written, problems: report.problems, retries: report.retries };
+    }
+    const articles: Record<string, IndexEntry> = { ...index.articles };
+    const parsed = new Map<string, Article>();
+    const problems: ArticleProblem[] = [];
+    // Settings changed since the index was written: every feed must be re-rendered.
+    let changed = state === "settings-changed";
+    for (const key of keys) {
+      const object = await content.get(key);
+      const previous = index.articles[key];
+      if (!object) {
+        if (previous) {
+          delete articles[key];
+          changed = true;
+        }
+        continue;
+      }
+      const hash = sha1(object.body);
+      // Same bytes as indexed: a duplicate or late event. Nothing to do for this key.
+      if (previous && previous.hash === hash) {
+        if (previous.problem) problems.push({ file: key, ...previous.problem });
+        continue;
+      }
+      const result: Article | ArticleProblem =
+        object.size > MAX_ARTICLE_BYTES ? { file: key, reason: tooLargeReason(object.size) } : parseOrProblem(key, object.body);
+      if ("reason" in result) problems.push(result);
+      else parsed.set(key, result);
+      articles[key] = entryFor(result, hash, previous, now);
+      changed = true;
+    }
+    if (!changed) return { changed: false, written: [], problems, retries: attempt - 1 };
+
+    const outcome = await regenerate({ config, now, content, index: { ...index, articles }, parsed });
+    const written: string[] = [];
+    const feeds: Record<string, string> = { ...index.feeds };
+    for (const file of outcome.files) {
+      const digest = md5(file.body);
+      if (feeds[file.key] === digest) continue;
+      await output.put(file.key, file.body, { contentType: file.contentType, cacheControl: FEED_CACHE_CONTROL });
+      feeds[file.key] = digest;
+      written.push(file.key);
+    }
+    try {
+      if (await commitIndex(output, { ...outcome.index, feeds }, index, etag, now)) written.push(INDEX_KEY);
+      return { changed: true, written, problems, retries: attempt - 1 };
+    } catch (error) {
+      if (error instanceof PreconditionFailedError && attempt < MAX_ATTEMPTS) {
+        await backoff(attempt);
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+interface RegenerateInput {
+  readonly config: SiteConfig;
+  readonly now: Date;
+  readonly content: Storage;
+  readonly index: FeedIndex;
+  /** Articles already parsed in this run; others are taken from the rendered cache or read. */
+  readonly parsed: ReadonlyMap<string, Article>;
+}
+
+interface RegenerateOutcome {
+  readonly index: FeedIndex;
+  readonly plan: Plan;
+  readonly items: readonly FeedItem[];
+  readonly files: { key: string; contentType: string; body: string }[];
+}
+
+/** Plans and renders the feeds from an index; the only reads are bodies of newly listed items. */
+async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
+  const { config, now, content, parsed } = input;
+  const articles: Record<string, IndexEntry> = { ...input.index.articles };
+  for (;;) {
+    const inputs = planInputs({ ...input.index, articles });
+    const plan = planFeed({ config, now, ...inputs });
+    const items: FeedItem[] = [];
+    const rendered: Record<string, RenderedEntry> = {};
+    let refused = false;
+    for (const chosen of plan.chosen) {
+      if (items.length >= config.itemLimit) break;
+      const entry = articles[chosen.path] as IndexEntry;
+      const cached = input.index.rendered[chosen.path];
+      let item: FeedItem | undefined;
+      if (!parsed.has(chosen.path) && cached && reusable(cached, entry, chosen)) item = fromRendered(cached);
+      else {
+        const article = parsed.get(chosen.path) ?? (await fetchArticle(content, chosen.path));
+        let problem: ArticleProblem | undefined;
+        if ("reason" in article) problem = article;
+        else {
+          try {
+            item = toFeedItem(article, chosen, config);
+          } catch (error) {
+            problem = renderProblem(chosen.path, error);
+          }
+        }
+        if (problem || !item) {
+          // Recorded in the index, so it is not tried (and read) again until the file changes.
+          const reason = problem?.reason ?? "could not be rendered";
+          articles[chosen.path] = { ...entry, problem: { reason, ...(problem?.line !== undefined ? { line: problem.line } : {}) } };
+          refused = true;
+          break;
+        }
+      }
+      items.push(item);
+      rendered[chosen.path] = toRendered(item, entry.hash);
+    }
+    // A refused article changes the plan (its place goes to the next one): plan again.
+    if (refused) continue;
+    const index: FeedIndex = { ...input.index, articles: withSeen(articles, plan.seen), rendered };
+    return { index, plan, items, files: renderFeedFiles(assembleFeed(config, items)) };
+  }
+}
+
+function reusable(cached: RenderedEntry, entry: IndexEntry, chosen: { id: string; published: Date; updated: Date }): boolean {
+  return (
+    cached.hash === entry.hash &&
+    cached.item.id === chosen.id &&
+    cached.item.published === chosen.published.toISOString() &&
+    cached.item.updated === chosen.updated.toISOString()
+  );
+}
+
+async function fetchArticle(content: Storage, path: string): Promise<Article | ArticleProblem> {
+  const object = await content.get(path);
+  if (!object) return { file: path, reason: "the file vanished while publishing" };
+  if (object.size > MAX_ARTICLE_BYTES) return { file: path, reason: tooLargeReason(object.size) };
+  return parseOrProblem(path, object.body);
+}
+
+async function loadIndex(output: Storage, config: SiteConfig): Promise<{ index: FeedIndex; etag?: string; state: IndexState }> {
+  const object = await output.get(INDEX_KEY);
+  const { index, state } = parseIndex(object?.body, config);
+  return { index, ...(object ? { etag: object.etag } : {}), state };
+}
+
+/** Writes the index unless unchanged; conditional on the version read, so no update is lost. */
+async function commitIndex(output: Storage, next: FeedIndex, previous: FeedIndex, etag: string | undefined, now: Date): Promise<boolean> {
+  const { generatedAt: _a, ...a } = next;
+  const { generatedAt: _b, ...b } = previous;
+  if (etag !== undefined && serializeIndex(a as FeedIndex) === serializeIndex(b as FeedIndex)) return false;
+  await output.put(INDEX_KEY, serializeIndex({ ...next, generatedAt: now.toISOString() }), {
+    contentType: "application/json",
+    cacheControl: "no-store",
+    ...(etag === undefined ? { ifNoneMatch: "*" as const } : { ifMatch: etag }),
+  });
+  return true;
+}
+
+async function readListed(content: Storage, info: ObjectInfo, cache?: ArticleCache): Promise<ReadResult> {
   const cached = cache?.get(info.key);
-  if (cached && cached.etag === info.etag) return cached.result;
-  let result: Article | ArticleProblem;
+  if (cached && cached.etag === info.etag) return cached.read;
+  let read: ReadResult;
   if (info.size > MAX_ARTICLE_BYTES) {
-    result = {
-      file: info.key,
-      reason: tooLargeReason(info.size),
-    };
+    read = { result: { file: info.key, reason: tooLargeReason(info.size) }, hash: `size:${info.size}:${info.etag}` };
   } else {
     const object = await content.get(info.key);
-    result = object
-      ? parseOrProblem(info.key, object.body)
-      : { file: info.key, reason: "the file vanished while reading" };
+    read = object
+      ? { result: parseOrProblem(info.key, object.body), hash: sha1(object.body) }
+      : { result: { file: info.key, reason: "the file vanished while reading" }, hash: "missing" };
   }
-  cache?.set(info.key, { etag: info.etag, result });
-  return result;
+  cache?.set(info.key, { etag: info.etag, read });
+  return read;
+}
+
+/** Reads and parses one listed article (used by `feedpub check`). */
+export async function readArticle(content: Storage, info: ObjectInfo): Promise<Article | ArticleProblem> {
+  return (await readListed(content, info)).result;
 }
 
 /** Parses one article, turning a parse failure into a problem that names the file. */
@@ -128,20 +339,17 @@ export function parseOrProblem(key: string, body: Uint8Array): Article | Article
   }
 }
 
-async function loadSeen(output: Storage): Promise<{ state: SeenState; problems: ArticleProblem[] }> {
-  const object = await output.get(SEEN_KEY);
-  if (!object) return { state: {}, problems: [] };
-  try {
-    const state = JSON.parse(Buffer.from(object.body).toString("utf8")) as unknown;
-    if (state && typeof state === "object" && !Array.isArray(state))
-      return { state: state as SeenState, problems: [] };
-  } catch {
-    // handled below
-  }
-  return {
-    state: {},
-    problems: [{ file: SEEN_KEY, reason: "the publisher's state was unreadable and was started afresh" }],
-  };
+function sha1(bytes: Uint8Array): string {
+  return createHash("sha1").update(bytes).digest("hex");
+}
+
+function sortProblems(problems: ArticleProblem[]): ArticleProblem[] {
+  return problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}
+
+function backoff(attempt: number): Promise<void> {
+  const ms = Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random());
+  return new Promise((done) => setTimeout(done, ms));
 }
 
 async function forEachLimited<T>(

@@ -30,52 +30,92 @@ export interface HeldBack {
   readonly until?: Date;
 }
 
+/** The article fields that decide whether and where an article appears; no body needed. */
+export type PlanEntry = Pick<
+  Article,
+  "path" | "hash" | "date" | "updated" | "publishDate" | "expiryDate" | "draft" | "id"
+>;
+
+/** An article chosen for the feed, with its id and resolved dates. */
+export interface Chosen {
+  readonly path: string;
+  readonly id: string;
+  readonly published: Date;
+  readonly updated: Date;
+}
+
+export interface PlanInput {
+  readonly config: SiteConfig;
+  readonly entries: readonly PlanEntry[];
+  readonly seen: SeenState;
+  readonly now: Date;
+  /** Files that exist but could not be read this time: their records are kept, not reset. */
+  readonly keep?: readonly string[];
+}
+
+export interface Plan {
+  /** Every publishable article, newest first; the feed takes the first `itemLimit` it can render. */
+  readonly chosen: readonly Chosen[];
+  readonly seen: SeenState;
+  readonly held: readonly HeldBack[];
+  /** Articles refused at this stage (a duplicate id). */
+  readonly problems: readonly ArticleProblem[];
+  /** The earliest time a held-back article becomes due or an expiring one must go. */
+  readonly nextChange?: Date;
+}
+
 export interface BuildInput {
   readonly config: SiteConfig;
   readonly articles: readonly Article[];
   readonly seen: SeenState;
   readonly now: Date;
+  readonly keep?: readonly string[];
 }
 
-export interface BuildResult {
+export interface BuildResult extends Omit<Plan, "chosen"> {
   readonly feed: FeedModel;
-  readonly seen: SeenState;
-  readonly held: readonly HeldBack[];
-  /** Articles refused at this stage (e.g. a duplicate id). */
-  readonly problems: readonly ArticleProblem[];
-  /** The earliest time a held-back article becomes due, for scheduling a rebuild. */
-  readonly nextChange?: Date;
 }
 
 const SUMMARY_LENGTH = 300;
 
 /** Updates the seen-records for the current set of articles; records of removed files are dropped. */
-export function updateSeen(articles: readonly Article[], seen: SeenState, now: Date): SeenState {
+export function updateSeen(
+  articles: readonly Pick<PlanEntry, "path" | "hash">[],
+  seen: SeenState,
+  now: Date,
+  keep: readonly string[] = [],
+): SeenState {
   const next: Record<string, SeenRecord> = {};
   const stamp = now.toISOString();
-  // Path order, so that the state serialises to the same bytes whatever order the files were listed in.
-  for (const article of [...articles].sort((a, b) => compare(a.path, b.path))) {
+  for (const article of articles) {
     const previous = seen[article.path];
     if (!previous) next[article.path] = { firstSeen: stamp, hash: article.hash, changed: stamp };
     else if (previous.hash !== article.hash)
       next[article.path] = { ...previous, hash: article.hash, changed: stamp };
     else next[article.path] = previous;
   }
-  return next;
+  for (const path of keep) {
+    const previous = seen[path];
+    if (previous && !next[path]) next[path] = previous;
+  }
+  // Path order, so that the state serialises to the same bytes whatever order the files were listed in.
+  return Object.fromEntries(Object.entries(next).sort(([a], [b]) => compare(a, b)));
 }
 
 /**
- * Chooses, dates and renders the items of the feed from parsed articles. Pure: the same input
- * gives the same feed, byte for byte. Only the bodies of the items that make the cut are rendered.
+ * Decides which articles are published, with which ids and dates, newest first. Needs only
+ * metadata, so it can run over thousands of articles without touching their bodies.
  */
-export function buildFeed(input: BuildInput): BuildResult {
+export function planFeed(input: PlanInput): Plan {
   const { config, now } = input;
   // A draft is not public yet, so its first-seen clock (the date of an undated article) only
   // starts once it stops being a draft.
+  const drafts = input.entries.filter((entry) => entry.draft).map((entry) => entry.path);
   const seen = updateSeen(
-    input.articles.filter((article) => !article.draft),
+    input.entries.filter((entry) => !entry.draft),
     input.seen,
     now,
+    [...(input.keep ?? []), ...drafts],
   );
   const held: HeldBack[] = [];
   const problems: ArticleProblem[] = [];
@@ -84,77 +124,75 @@ export function buildFeed(input: BuildInput): BuildResult {
     if (!nextChange || date < nextChange) nextChange = date;
   };
 
-  const candidates: { article: Article; id: string; published: Date; updated: Date }[] = [];
+  const chosen: Chosen[] = [];
   const idOwner = new Map<string, string>();
-  for (const article of [...input.articles].sort((a, b) => compare(a.path, b.path))) {
-    const record = seen[article.path];
-    const firstSeen = record ? new Date(record.firstSeen) : now;
-    // Like Hugo, an article without `date` is dated by its `publishDate`: it appears then.
-    const published = article.date ?? article.publishDate ?? firstSeen;
-    const edited = record && record.changed !== record.firstSeen ? new Date(record.changed) : published;
-    const updatedRaw = article.updated ?? edited;
-    const updated = updatedRaw < published ? published : updatedRaw;
-    if (article.draft) {
-      held.push({ file: article.path, reason: "draft" });
+  for (const entry of [...input.entries].sort((a, b) => compare(a.path, b.path))) {
+    if (entry.draft) {
+      held.push({ file: entry.path, reason: "draft" });
       continue;
     }
-    const notBefore =
-      article.publishDate && article.publishDate > published ? article.publishDate : published;
+    const record = seen[entry.path];
+    const firstSeen = record ? new Date(record.firstSeen) : now;
+    // Like Hugo, an article without `date` is dated by its `publishDate`: it appears then.
+    const published = entry.date ?? entry.publishDate ?? firstSeen;
+    const edited = record && record.changed !== record.firstSeen ? new Date(record.changed) : published;
+    const updatedRaw = entry.updated ?? edited;
+    const updated = updatedRaw < published ? published : updatedRaw;
+    const notBefore = entry.publishDate && entry.publishDate > published ? entry.publishDate : published;
     if (notBefore > now) {
-      held.push({ file: article.path, reason: "scheduled", until: notBefore });
+      held.push({ file: entry.path, reason: "scheduled", until: notBefore });
       noteChange(notBefore);
       continue;
     }
-    if (article.expiryDate && article.expiryDate <= now) {
-      held.push({ file: article.path, reason: "expired", until: article.expiryDate });
+    if (entry.expiryDate && entry.expiryDate <= now) {
+      held.push({ file: entry.path, reason: "expired", until: entry.expiryDate });
       continue;
     }
-    if (article.expiryDate) noteChange(article.expiryDate);
-    const id = articleId(article, config);
+    if (entry.expiryDate) noteChange(entry.expiryDate);
+    const id = articleId(entry, config);
     const owner = idOwner.get(id);
     if (owner) {
-      problems.push({ file: article.path, reason: `duplicate id "${id}": ${owner} already uses it` });
+      problems.push({ file: entry.path, reason: `duplicate id "${id}": ${owner} already uses it` });
       continue;
     }
-    idOwner.set(id, article.path);
-    candidates.push({ article, id, published, updated });
+    idOwner.set(id, entry.path);
+    chosen.push({ path: entry.path, id, published, updated });
   }
+  chosen.sort((a, b) => b.published.getTime() - a.published.getTime() || compare(a.path, b.path));
+  return { chosen, seen, held, problems, ...(nextChange ? { nextChange } : {}) };
+}
 
-  candidates.sort(
-    (a, b) => b.published.getTime() - a.published.getTime() || compare(a.article.path, b.article.path),
-  );
-  const items: FeedItem[] = [];
-  for (const { article, id, published, updated } of candidates) {
-    if (items.length >= config.itemLimit) break;
-    const url = articleUrl(article, published, config);
-    let body: SanitizedHtml;
-    try {
-      body = renderBody(article, url);
-    } catch (error) {
-      // One body that cannot be rendered (marked overflows the stack on absurdly deep nesting)
-      // must not stop the whole feed: report it and let the next article take its place.
-      const reason = (error as Error).message.split("\n")[0];
-      problems.push({ file: article.path, reason: `the body could not be rendered: ${reason}` });
-      continue;
-    }
-    const image = article.image ? safeImage(article.image, url) : undefined;
-    items.push({
-      id,
-      url,
-      title: article.title,
-      published,
-      updated,
-      contentHtml: body.html,
-      summary: article.summary ?? truncateWords(collapseWhitespace(body.text), SUMMARY_LENGTH),
-      tags: article.tags,
-      authors: article.authors.length ? article.authors : [config.author ?? { name: config.title }],
-      ...(image ? { image } : {}),
-      ...(article.language ? { language: article.language } : {}),
-    });
-  }
+/** Renders one chosen article into a feed item. Throws if its body cannot be rendered. */
+export function toFeedItem(article: Article, chosen: Chosen, config: SiteConfig): FeedItem {
+  const url = articleUrl(article, chosen.published, config);
+  const body: SanitizedHtml = renderBody(article, url);
+  const image = article.image ? safeImage(article.image, url) : undefined;
+  return {
+    id: chosen.id,
+    url,
+    title: article.title,
+    published: chosen.published,
+    updated: chosen.updated,
+    contentHtml: body.html,
+    summary: article.summary ?? truncateWords(collapseWhitespace(body.text), SUMMARY_LENGTH),
+    tags: article.tags,
+    authors: article.authors.length ? article.authors : [config.author ?? { name: config.title }],
+    ...(image ? { image } : {}),
+    ...(article.language ? { language: article.language } : {}),
+  };
+}
 
+/** The problem reported for an article whose body could not be rendered. */
+export function renderProblem(path: string, error: unknown): ArticleProblem {
+  // marked overflows the stack on absurdly deep nesting; the element budget refuses worse.
+  const reason = (error as Error).message.split("\n")[0];
+  return { file: path, reason: `the body could not be rendered: ${reason}` };
+}
+
+/** The feed around its items; its date is the newest item's, never the build time. */
+export function assembleFeed(config: SiteConfig, items: readonly FeedItem[]): FeedModel {
   const updated = items.reduce((max, item) => (item.updated > max ? item.updated : max), new Date(0));
-  const feed: FeedModel = {
+  return {
     title: config.title,
     description: config.description,
     homeUrl: config.url,
@@ -168,7 +206,31 @@ export function buildFeed(input: BuildInput): BuildResult {
     },
     items,
   };
-  return { feed, seen, held, problems, ...(nextChange ? { nextChange } : {}) };
+}
+
+/**
+ * Chooses, dates and renders the items of the feed from parsed articles. Pure: the same input
+ * gives the same feed, byte for byte. Only the bodies of the items that make the cut are
+ * rendered; one that cannot be is reported and the next article takes its place.
+ */
+export function buildFeed(input: BuildInput): BuildResult {
+  const { config } = input;
+  const plan = planFeed({ ...input, entries: input.articles });
+  const byPath = new Map(input.articles.map((article) => [article.path, article]));
+  const problems = [...plan.problems];
+  const items: FeedItem[] = [];
+  for (const chosen of plan.chosen) {
+    if (items.length >= config.itemLimit) break;
+    const article = byPath.get(chosen.path);
+    if (!article) continue;
+    try {
+      items.push(toFeedItem(article, chosen, config));
+    } catch (error) {
+      problems.push(renderProblem(chosen.path, error));
+    }
+  }
+  const { chosen: _chosen, ...rest } = plan;
+  return { ...rest, problems, feed: assembleFeed(config, items) };
 }
 
 /** Renders every format of a feed: output key, content type and text. */

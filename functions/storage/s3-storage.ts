@@ -77,6 +77,13 @@ export class S3Storage implements Storage {
     } catch (error) {
       if (status(error) === 412 || (error as Error).name === "PreconditionFailed")
         throw new PreconditionFailedError(key);
+      const conditional = options.ifMatch !== undefined || options.ifNoneMatch !== undefined;
+      // If-Match on a missing key: S3 answers 404 NoSuchKey, but the condition simply does not
+      // hold (as in the fs adapter). 409 ConditionalRequestConflict: another conditional write
+      // to the key raced this one; the caller must re-read, exactly as after a 412.
+      if (options.ifMatch !== undefined && isNotFound(error)) throw new PreconditionFailedError(key);
+      if (conditional && (error as Error).name === "ConditionalRequestConflict")
+        throw new PreconditionFailedError(key);
       throw error;
     }
   }
@@ -113,7 +120,13 @@ function status(error: unknown): number | undefined {
   return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
 }
 
+/**
+ * A missing object. A missing bucket is a configuration error and must not read as "no such
+ * article": GetObject names it NoSuchBucket. (HeadObject answers a bodiless 404 "NotFound" for
+ * both, so `head` cannot tell them apart.)
+ */
 function isNotFound(error: unknown): boolean {
   const name = (error as Error).name;
+  if (name === "NoSuchBucket") return false;
   return name === "NoSuchKey" || name === "NotFound" || status(error) === 404;
 }

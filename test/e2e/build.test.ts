@@ -76,8 +76,10 @@ describe("feedpub build on a copy of the repository's content/", () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^published 4 of 5 articles, 1 held back \(draft or scheduled\)/m);
     expect(first.stdout).toContain("updated rss.xml, atom.xml, feed.json");
-    const state = JSON.parse(await readFile(join(site.out, "_state", "seen.json"), "utf8")) as object;
-    expect(Object.keys(state)).toContain(SEED);
+    const state = JSON.parse(await readFile(join(site.out, "_state", "index.json"), "utf8")) as {
+      articles: object;
+    };
+    expect(Object.keys(state.articles)).toContain(SEED);
   });
 
   it("writes well-formed RSS and Atom and a valid JSON Feed 1.1", () => {
@@ -160,7 +162,7 @@ describe("feedpub build on a copy of the repository's content/", () => {
 
   it("a second build more than a second later leaves every feed byte-identical and untouched", async () => {
     const before = await Promise.all(FEEDS.map((name) => stat(join(site.out, "feeds", name))));
-    const stateBefore = await stat(join(site.out, "_state", "seen.json"));
+    const stateBefore = await stat(join(site.out, "_state", "index.json"));
     // Long enough that a rewrite would show in the mtime even on one-second-resolution file systems.
     await new Promise((r) => setTimeout(r, 1_100));
     for (let run = 0; run < 3; run++) {
@@ -175,7 +177,7 @@ describe("feedpub build on a copy of the repository's content/", () => {
         expect(after.mtimeMs, `${name} mtime`).toBe(before[index]?.mtimeMs);
         expect(after.ino, `${name} inode (not replaced)`).toBe(before[index]?.ino);
       }
-      expect((await stat(join(site.out, "_state", "seen.json"))).mtimeMs).toBe(stateBefore.mtimeMs);
+      expect((await stat(join(site.out, "_state", "index.json"))).mtimeMs).toBe(stateBefore.mtimeMs);
     }
   });
 });
@@ -191,7 +193,7 @@ describe("feedpub build on many articles in many folders", () => {
           `---\ntitle: Article ${folder}.${n}\ndate: 2024-01-${String(n + 1).padStart(2, "0")}\n---\nBody ${"text ".repeat(200 * (n + 1))}\n`;
     const site = await makeSite({ files });
     expect((await build(site)).code).toBe(0);
-    const paths = ["_state/seen.json", ...FEEDS.map((name) => `feeds/${name}`)].map((p) => join(site.out, p));
+    const paths = ["_state/index.json", ...FEEDS.map((name) => `feeds/${name}`)].map((p) => join(site.out, p));
     const before = await Promise.all(
       paths.map(async (p) => ({ bytes: await readFile(p), mtime: (await stat(p)).mtimeMs })),
     );
@@ -203,7 +205,7 @@ describe("feedpub build on many articles in many folders", () => {
         expect((await stat(path)).mtimeMs, path).toBe(before[index]?.mtime);
       }
     }
-    const seen = Object.keys(JSON.parse(await readFile(paths[0] ?? "", "utf8")) as object);
-    expect(seen).toHaveLength(80);
+    const state = JSON.parse(await readFile(paths[0] ?? "", "utf8")) as { articles: object };
+    expect(Object.keys(state.articles)).toHaveLength(80);
   });
 });

@@ -163,37 +163,37 @@ describe("feedpub serve", () => {
   });
 
   it("never serves the private state, the config or anything outside feeds/", async () => {
-    const seen = await readFile(join(site.out, "_state/seen.json"), "utf8");
+    const seen = await readFile(join(site.out, "_state/index.json"), "utf8");
     expect(seen).toContain("firstSeen");
     // A link planted in the served folder must not lead outside it either.
     await symlink(join(site.dir, "secret.txt"), join(site.out, "feeds", "leak.xml"));
     await symlink(join(site.out, "_state"), join(site.out, "feeds", "state"));
     const paths = [
-      "/_state/seen.json",
+      "/_state/index.json",
       "/../feedpub.config.yaml",
       "/../secret.txt",
-      "/feeds/../_state/seen.json",
+      "/feeds/../_state/index.json",
       "/feeds/../../feedpub.config.yaml",
-      "/feeds/%2e%2e/_state/seen.json",
-      "/feeds/%2E%2E/_state/seen.json",
-      "/feeds/.%2e/_state/seen.json",
-      "/feeds/..%2f_state%2fseen.json",
-      "/feeds%2f..%2f_state%2fseen.json",
+      "/feeds/%2e%2e/_state/index.json",
+      "/feeds/%2E%2E/_state/index.json",
+      "/feeds/.%2e/_state/index.json",
+      "/feeds/..%2f_state%2findex.json",
+      "/feeds%2f..%2f_state%2findex.json",
       "/feeds/%2e%2e%2f%2e%2e%2ffeedpub.config.yaml",
       "/%2e%2e/feedpub.config.yaml",
-      "/feeds/..%5c_state%5cseen.json",
-      "/feeds/%252e%252e/_state/seen.json",
+      "/feeds/..%5c_state%5cindex.json",
+      "/feeds/%252e%252e/_state/index.json",
       "/feeds/%2e%2e/%2e%2e/secret.txt",
-      "/feeds//_state/seen.json",
-      "//_state/seen.json",
-      "/feeds/%00/../_state/seen.json",
+      "/feeds//_state/index.json",
+      "//_state/index.json",
+      "/feeds/%00/../_state/index.json",
       "/feeds/%",
       "/feeds/leak.xml",
       "/feeds/state/seen.json",
       "/feeds/",
       "/feeds/.",
-      "/feeds/_state/seen.json",
-      "/public/_state/seen.json",
+      "/feeds/_state/index.json",
+      "/public/_state/index.json",
       "/content/posts/first.md",
       "/feedpub.config.yaml",
     ];
