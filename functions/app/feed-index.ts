@@ -55,7 +55,10 @@ export function emptyIndex(config: SiteConfig): FeedIndex {
  * Reads the stored index; anything unreadable or of another version starts afresh. Rendered
  * items depend on the settings (links, authors), so they are dropped when those changed.
  */
-export function parseIndex(bytes: Uint8Array | undefined, config: SiteConfig): { index: FeedIndex; state: IndexState } {
+export function parseIndex(
+  bytes: Uint8Array | undefined,
+  config: SiteConfig,
+): { index: FeedIndex; state: IndexState } {
   const fingerprint = configFingerprint(config);
   if (!bytes) return { index: emptyIndex(config), state: "missing" };
   try {
@@ -82,7 +85,12 @@ function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T>
 }
 
 /** The index entry for a parsed article (or its problem), keeping the dates already known. */
-export function entryFor(result: Article | ArticleProblem, hash: string, previous: IndexEntry | undefined, now: Date): IndexEntry {
+export function entryFor(
+  result: Article | ArticleProblem,
+  hash: string,
+  previous: IndexEntry | undefined,
+  now: Date,
+): IndexEntry {
   const stamp = now.toISOString();
   // A draft that was never published has no first-seen date yet: its clock starts when it is
   // published (planFeed sets it then), so it does not appear backdated.
@@ -93,7 +101,10 @@ export function entryFor(result: Article | ArticleProblem, hash: string, previou
       ? { hash, firstSeen: previous.firstSeen, changed: previous.hash === hash ? previous.changed : stamp }
       : { hash, firstSeen: stamp, changed: stamp };
   if ("reason" in result) {
-    return { ...seen, problem: { reason: result.reason, ...(result.line !== undefined ? { line: result.line } : {}) } };
+    return {
+      ...seen,
+      problem: { reason: result.reason, ...(result.line !== undefined ? { line: result.line } : {}) },
+    };
   }
   return {
     ...seen,
@@ -112,7 +123,8 @@ export function planInputs(index: FeedIndex): { entries: PlanEntry[]; seen: Seen
   const seen: Record<string, { firstSeen: string; hash: string; changed: string }> = {};
   const keep: string[] = [];
   for (const [path, entry] of Object.entries(index.articles)) {
-    if (entry.firstSeen) seen[path] = { firstSeen: entry.firstSeen, hash: entry.hash, changed: entry.changed };
+    if (entry.firstSeen)
+      seen[path] = { firstSeen: entry.firstSeen, hash: entry.hash, changed: entry.changed };
     if (entry.problem) {
       keep.push(path);
       continue;
@@ -132,7 +144,10 @@ export function planInputs(index: FeedIndex): { entries: PlanEntry[]; seen: Seen
 }
 
 /** Applies planFeed's seen-state (first-seen clocks) back onto the entries. */
-export function withSeen(articles: Readonly<Record<string, IndexEntry>>, seen: SeenState): Record<string, IndexEntry> {
+export function withSeen(
+  articles: Readonly<Record<string, IndexEntry>>,
+  seen: SeenState,
+): Record<string, IndexEntry> {
   const out: Record<string, IndexEntry> = {};
   for (const [path, entry] of Object.entries(articles)) {
     const record = seen[path];
@@ -142,7 +157,10 @@ export function withSeen(articles: Readonly<Record<string, IndexEntry>>, seen: S
 }
 
 export function toRendered(item: FeedItem, hash: string): RenderedEntry {
-  return { hash, item: { ...item, published: item.published.toISOString(), updated: item.updated.toISOString() } };
+  return {
+    hash,
+    item: { ...item, published: item.published.toISOString(), updated: item.updated.toISOString() },
+  };
 }
 
 export function fromRendered(entry: RenderedEntry): FeedItem {
@@ -152,6 +170,14 @@ export function fromRendered(entry: RenderedEntry): FeedItem {
 /** The problems recorded in the index, in file order. */
 export function indexProblems(index: FeedIndex): ArticleProblem[] {
   return Object.entries(index.articles).flatMap(([file, entry]) =>
-    entry.problem ? [{ file, reason: entry.problem.reason, ...(entry.problem.line !== undefined ? { line: entry.problem.line } : {}) }] : [],
+    entry.problem
+      ? [
+          {
+            file,
+            reason: entry.problem.reason,
+            ...(entry.problem.line !== undefined ? { line: entry.problem.line } : {}),
+          },
+        ]
+      : [],
   );
 }

@@ -1,11 +1,18 @@
 import { createHash } from "node:crypto";
 import type { Article } from "../core/article.ts";
-import { assembleFeed, type HeldBack, type Plan, planFeed, renderProblem, toFeedItem } from "../core/build.ts";
+import {
+  assembleFeed,
+  type HeldBack,
+  type Plan,
+  planFeed,
+  renderFeedFiles,
+  renderProblem,
+  toFeedItem,
+} from "../core/build.ts";
 import type { SiteConfig } from "../core/config.ts";
 import { ArticleError, type ArticleProblem } from "../core/errors.ts";
 import type { FeedItem } from "../core/model.ts";
 import { MAX_ARTICLE_BYTES, parseArticle, sourceKind, tooLargeReason } from "../core/parse.ts";
-import { renderFeedFiles } from "../core/build.ts";
 import { PreconditionFailedError } from "../storage/errors.ts";
 import type { ObjectInfo, Storage } from "../storage/port.ts";
 import {
@@ -26,6 +33,8 @@ import {
 import { md5, writeIfChanged } from "./write.ts";
 
 export { INDEX_KEY } from "./feed-index.ts";
+/** Where editors upload articles in a bucket. */
+export const CONTENT_PREFIX = "content/";
 /** Readers and CDNs may keep a feed for five minutes, then revalidate (usually a 304). */
 export const FEED_CACHE_CONTROL = "public, max-age=300";
 
@@ -101,7 +110,10 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
     const feeds: Record<string, string> = {};
     for (const file of outcome.files) {
       // A full rebuild checks what is really stored, so it also repairs feeds changed behind its back.
-      const changed = await writeIfChanged(output, file.key, file.body, { ...file, cacheControl: FEED_CACHE_CONTROL });
+      const changed = await writeIfChanged(output, file.key, file.body, {
+        ...file,
+        cacheControl: FEED_CACHE_CONTROL,
+      });
       (changed ? written : unchanged).push(file.key);
       feeds[file.key] = md5(file.body);
     }
@@ -145,7 +157,9 @@ export interface ApplyReport {
  * written before the commit, so the invocation that commits last always leaves feeds matching the
  * committed index. S3 requests: index GET, one GET per key, up to three feed PUTs, index PUT.
  */
-export async function applyChanges(options: Stores & { config: SiteConfig; keys: readonly string[]; now?: Date }): Promise<ApplyReport> {
+export async function applyChanges(
+  options: Stores & { config: SiteConfig; keys: readonly string[]; now?: Date },
+): Promise<ApplyReport> {
   const { content, output, config } = options;
   const now = options.now ?? new Date();
   const keys = [...new Set(options.keys)].filter((key) => sourceKind(key));
@@ -178,7 +192,9 @@ export async function applyChanges(options: Stores & { config: SiteConfig; keys:
         continue;
       }
       const result: Article | ArticleProblem =
-        object.size > MAX_ARTICLE_BYTES ? { file: key, reason: tooLargeReason(object.size) } : parseOrProblem(key, object.body);
+        object.size > MAX_ARTICLE_BYTES
+          ? { file: key, reason: tooLargeReason(object.size) }
+          : parseOrProblem(key, object.body);
       if ("reason" in result) problems.push(result);
       else parsed.set(key, result);
       articles[key] = entryFor(result, hash, previous, now);
@@ -192,7 +208,10 @@ export async function applyChanges(options: Stores & { config: SiteConfig; keys:
     for (const file of outcome.files) {
       const digest = md5(file.body);
       if (feeds[file.key] === digest) continue;
-      await output.put(file.key, file.body, { contentType: file.contentType, cacheControl: FEED_CACHE_CONTROL });
+      await output.put(file.key, file.body, {
+        contentType: file.contentType,
+        cacheControl: FEED_CACHE_CONTROL,
+      });
       feeds[file.key] = digest;
       written.push(file.key);
     }
@@ -255,7 +274,10 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
         if (problem || !item) {
           // Recorded in the index, so it is not tried (and read) again until the file changes.
           const reason = problem?.reason ?? "could not be rendered";
-          articles[chosen.path] = { ...entry, problem: { reason, ...(problem?.line !== undefined ? { line: problem.line } : {}) } };
+          articles[chosen.path] = {
+            ...entry,
+            problem: { reason, ...(problem?.line !== undefined ? { line: problem.line } : {}) },
+          };
           refused = true;
           break;
         }
@@ -270,7 +292,11 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
   }
 }
 
-function reusable(cached: RenderedEntry, entry: IndexEntry, chosen: { id: string; published: Date; updated: Date }): boolean {
+function reusable(
+  cached: RenderedEntry,
+  entry: IndexEntry,
+  chosen: { id: string; published: Date; updated: Date },
+): boolean {
   return (
     cached.hash === entry.hash &&
     cached.item.id === chosen.id &&
@@ -286,14 +312,23 @@ async function fetchArticle(content: Storage, path: string): Promise<Article | A
   return parseOrProblem(path, object.body);
 }
 
-async function loadIndex(output: Storage, config: SiteConfig): Promise<{ index: FeedIndex; etag?: string; state: IndexState }> {
+async function loadIndex(
+  output: Storage,
+  config: SiteConfig,
+): Promise<{ index: FeedIndex; etag?: string; state: IndexState }> {
   const object = await output.get(INDEX_KEY);
   const { index, state } = parseIndex(object?.body, config);
   return { index, ...(object ? { etag: object.etag } : {}), state };
 }
 
 /** Writes the index unless unchanged; conditional on the version read, so no update is lost. */
-async function commitIndex(output: Storage, next: FeedIndex, previous: FeedIndex, etag: string | undefined, now: Date): Promise<boolean> {
+async function commitIndex(
+  output: Storage,
+  next: FeedIndex,
+  previous: FeedIndex,
+  etag: string | undefined,
+  now: Date,
+): Promise<boolean> {
   const { generatedAt: _a, ...a } = next;
   const { generatedAt: _b, ...b } = previous;
   if (etag !== undefined && serializeIndex(a as FeedIndex) === serializeIndex(b as FeedIndex)) return false;
@@ -310,7 +345,10 @@ async function readListed(content: Storage, info: ObjectInfo, cache?: ArticleCac
   if (cached && cached.etag === info.etag) return cached.read;
   let read: ReadResult;
   if (info.size > MAX_ARTICLE_BYTES) {
-    read = { result: { file: info.key, reason: tooLargeReason(info.size) }, hash: `size:${info.size}:${info.etag}` };
+    read = {
+      result: { file: info.key, reason: tooLargeReason(info.size) },
+      hash: `size:${info.size}:${info.etag}`,
+    };
   } else {
     const object = await content.get(info.key);
     read = object

@@ -1,7 +1,14 @@
 import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type ArticleCache, type PublishReport, publishAll, readArticle } from "../app/publish.ts";
+import { S3Client } from "@aws-sdk/client-s3";
+import {
+  type ArticleCache,
+  CONTENT_PREFIX,
+  type PublishReport,
+  publishAll,
+  readArticle,
+} from "../app/publish.ts";
 import type { Article } from "../core/article.ts";
 import { buildFeed } from "../core/build.ts";
 import type { SiteConfig } from "../core/config.ts";
@@ -9,6 +16,7 @@ import type { ArticleProblem } from "../core/errors.ts";
 import { ConfigError } from "../core/errors.ts";
 import { sourceKind } from "../core/parse.ts";
 import { FsStorage } from "../storage/fs-storage.ts";
+import { S3Storage } from "../storage/s3-storage.ts";
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from "./config-file.ts";
 import { formatProblem, progressReporter } from "./report.ts";
 import { createFeedServer, watchAndRebuild } from "./serve.ts";
@@ -23,6 +31,9 @@ Usage:
       Validate every article; print file:line: reason; exit 1 on any problem.
   feedpub serve [--content DIR] [--out DIR] [--config FILE] [--port N]
       Build, serve OUT/feeds on http://localhost:8080 (PORT overrides) and rebuild on changes.
+  feedpub rebuild --bucket NAME [--config FILE]
+      Full rebuild of a deployed bucket from a listing of s3://NAME/content/ (AWS credentials
+      and region from the environment; AWS_ENDPOINT_URL_S3 for S3-compatible servers).
 `;
 
 const OPTIONS = {
@@ -31,10 +42,18 @@ const OPTIONS = {
   config: { type: "string", default: DEFAULT_CONFIG_FILE },
   port: { type: "string" },
   strict: { type: "boolean", default: false },
+  bucket: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
-type Values = { content: string; out: string; config: string; port?: string; strict: boolean };
+type Values = {
+  content: string;
+  out: string;
+  config: string;
+  port?: string;
+  strict: boolean;
+  bucket?: string;
+};
 
 export async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<
@@ -65,6 +84,8 @@ export async function main(argv: string[]): Promise<number> {
         return await check(config, values);
       case "serve":
         return await serve(config, values);
+      case "rebuild":
+        return await rebuild(config, values);
       default:
         process.stderr.write(`feedpub: unknown command ${command}\n\n${USAGE}`);
         return 2;
@@ -110,17 +131,38 @@ async function runBuild(config: SiteConfig, values: Values, cache?: ArticleCache
   });
 }
 
-function printReport(report: PublishReport, values: Values): void {
-  for (const problem of report.problems)
-    process.stderr.write(`${formatProblem(problem, contentPrefix(values))}\n`);
+function printReport(
+  report: PublishReport,
+  values: Values,
+  where = { content: contentPrefix(values), feeds: resolve(values.out, "feeds") },
+): void {
+  for (const problem of report.problems) process.stderr.write(`${formatProblem(problem, where.content)}\n`);
   const skipped = report.problems.filter((p) => !p.file.startsWith("_state/")).length;
   const feeds = report.written.filter((k) => k.startsWith("feeds/"));
   process.stdout.write(
     `published ${report.published} of ${report.articles} articles` +
       `${skipped ? `, ${skipped} skipped with problems` : ""}` +
       `${report.held.length ? `, ${report.held.length} held back (draft or scheduled)` : ""}` +
-      ` -> ${resolve(values.out, "feeds")} (${feeds.length ? `updated ${feeds.map((k) => k.slice(6)).join(", ")}` : "unchanged"})\n`,
+      ` -> ${where.feeds} (${feeds.length ? `updated ${feeds.map((k) => k.slice(6)).join(", ")}` : "unchanged"})\n`,
   );
+}
+
+async function rebuild(config: SiteConfig, values: Values): Promise<number> {
+  if (!values.bucket) {
+    process.stderr.write("feedpub: rebuild needs --bucket NAME\n");
+    return 2;
+  }
+  const client = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  const report = await publishAll({
+    config,
+    content: new S3Storage(client, values.bucket, CONTENT_PREFIX),
+    output: new S3Storage(client, values.bucket),
+  });
+  printReport(report, values, {
+    content: `s3://${values.bucket}/${CONTENT_PREFIX}`,
+    feeds: `s3://${values.bucket}/feeds`,
+  });
+  return 0;
 }
 
 async function build(config: SiteConfig, values: Values): Promise<number> {

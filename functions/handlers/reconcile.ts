@@ -1,1 +1,29 @@
-export const handler = async () => ({ batchItemFailures: [] });
+import { publishAll } from "../app/publish.ts";
+import { CONTENT_PREFIX, runtimeFromEnv } from "./env.ts";
+import { log } from "./log.ts";
+
+const runtime = runtimeFromEnv(process.env);
+
+/**
+ * Scheduled full rebuild from a listing of `content/`: repairs anything an event missed and
+ * publishes scheduled articles whose time has come.
+ */
+export async function handler(): Promise<{
+  published: number;
+  problems: number;
+  written: readonly string[];
+}> {
+  const started = Date.now();
+  const report = await publishAll({ ...runtime.stores, config: runtime.config });
+  for (const problem of report.problems) {
+    log("warn", "article not published", { key: CONTENT_PREFIX + problem.file, reason: problem.reason });
+  }
+  log("info", "reconciled", {
+    articles: report.articles,
+    published: report.published,
+    problems: report.problems.length,
+    written: report.written,
+    ms: Date.now() - started,
+  });
+  return { published: report.published, problems: report.problems.length, written: report.written };
+}

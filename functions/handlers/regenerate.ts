@@ -1,1 +1,72 @@
-export const handler = async () => ({ batchItemFailures: [] });
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { applyChanges } from "../app/publish.ts";
+import { CONTENT_PREFIX, runtimeFromEnv } from "./env.ts";
+import { log } from "./log.ts";
+import { keysFromRecord } from "./s3-events.ts";
+
+const runtime = runtimeFromEnv(process.env);
+
+/**
+ * SQS → Lambda: every message carries S3 notifications for `content/`. The whole batch becomes
+ * one regeneration; if that fails, each message is retried on its own so that only the messages
+ * that really fail go back to the queue (and, after five tries, to the dead-letter queue).
+ */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const started = Date.now();
+  const failures: SQSBatchItemFailure[] = [];
+  const batch: { messageId: string; keys: string[] }[] = [];
+  for (const record of event.Records) {
+    try {
+      const { keys, test } = keysFromRecord(record, CONTENT_PREFIX);
+      if (test) log("info", "ignored s3:TestEvent", { messageId: record.messageId });
+      else if (keys.length) batch.push({ messageId: record.messageId, keys });
+    } catch (error) {
+      log("error", "unreadable message", { messageId: record.messageId, reason: (error as Error).message });
+      failures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  if (batch.length === 0) return { batchItemFailures: failures };
+
+  try {
+    await apply(batch.flatMap((item) => item.keys));
+  } catch (error) {
+    log("warn", "batch regeneration failed; retrying message by message", {
+      reason: (error as Error).message,
+    });
+    for (const item of batch) {
+      try {
+        await apply(item.keys);
+      } catch (itemError) {
+        log("error", "regeneration failed", {
+          messageId: item.messageId,
+          keys: item.keys.map((key) => CONTENT_PREFIX + key),
+          reason: (itemError as Error).message,
+        });
+        failures.push({ itemIdentifier: item.messageId });
+      }
+    }
+  }
+  log("info", "batch done", {
+    messages: event.Records.length,
+    failed: failures.length,
+    ms: Date.now() - started,
+  });
+  return { batchItemFailures: failures };
+}
+
+async function apply(keys: string[]): Promise<void> {
+  const report = await applyChanges({ ...runtime.stores, config: runtime.config, keys });
+  for (const problem of report.problems) {
+    log("warn", "article not published", {
+      key: CONTENT_PREFIX + problem.file,
+      reason: problem.reason,
+      ...(problem.line !== undefined ? { line: problem.line } : {}),
+    });
+  }
+  log("info", "regenerated", {
+    keys: keys.length,
+    changed: report.changed,
+    written: report.written,
+    retries: report.retries,
+  });
+}
