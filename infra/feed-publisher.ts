@@ -1,0 +1,544 @@
+import { fileURLToPath } from "node:url";
+import { Arn, ArnFormat, CfnOutput, Duration, Stack, Token, Validations } from "aws-cdk-lib";
+import type { ICertificate } from "aws-cdk-lib/aws-certificatemanager";
+import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
+import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as s3n from "aws-cdk-lib/aws-s3-notifications";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { parseConfig } from "../functions/core/config.ts";
+
+/** Key prefix editors upload articles under; the only prefix that triggers a regeneration. */
+export const CONTENT_PREFIX = "content/";
+/** Key prefix of the published feeds; the only prefix CloudFront may read. */
+export const FEEDS_PREFIX = "feeds/";
+/** Key prefix of the publisher's private state (never served). */
+export const STATE_PREFIX = "_state/";
+
+/**
+ * Timeout and memory of each function, in one place so they can be tuned from measurements.
+ * The queue's visibility timeout is derived from the regenerate timeout.
+ */
+export const FUNCTION_SIZING = {
+  regenerate: { timeout: Duration.seconds(60), memorySize: 512 },
+  reconcile: { timeout: Duration.minutes(5), memorySize: 1024 },
+} as const;
+
+/** Lambda runtime of both functions; the esbuild target below must follow it. */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
+const ESBUILD_TARGET = "node22";
+
+/** How many S3 events one regeneration may take, and how long Lambda waits to fill a batch. */
+const BATCH_SIZE = 100;
+const MAX_BATCHING_WINDOW = Duration.seconds(5);
+
+const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+const HANDLERS_DIR = fileURLToPath(new URL("../functions/handlers/", import.meta.url));
+
+/** A person credited as the site's default author. */
+export interface FeedAuthorProps {
+  /** Display name. */
+  readonly name: string;
+  /**
+   * Email address.
+   * @default - none
+   */
+  readonly email?: string;
+  /**
+   * Home page of the author (absolute http(s) URL).
+   * @default - none
+   */
+  readonly url?: string;
+}
+
+/** Site settings passed to the functions as `SITE_CONFIG` (see functions/core/config.ts). */
+export interface FeedSiteProps {
+  /** Feed title. */
+  readonly title: string;
+  /** The site's home page (absolute http(s) URL); article links are formed under it. */
+  readonly url: string;
+  /**
+   * Feed description.
+   * @default - empty
+   */
+  readonly description?: string;
+  /**
+   * BCP 47 language tag of the site.
+   * @default "en"
+   */
+  readonly language?: string;
+  /**
+   * Default author for articles that name none.
+   * @default - none (readers show the site title)
+   */
+  readonly author?: FeedAuthorProps;
+  /**
+   * Link pattern relative to `url`; tokens :path :slug :section :year :month :day.
+   * @default "/:path/"
+   */
+  readonly permalink?: string;
+}
+
+/** Properties of a {@link FeedPublisher}. */
+export interface FeedPublisherProps {
+  /** Site settings written into the feeds. */
+  readonly site: FeedSiteProps;
+  /**
+   * Newest items per feed (1–1000).
+   * @default 50 (the core's DEFAULT_ITEM_LIMIT)
+   */
+  readonly itemLimit?: number;
+  /**
+   * Custom domain served by CloudFront (e.g. "feeds.example.com"); requires `certificate`.
+   * @default - the distribution's own *.cloudfront.net domain
+   */
+  readonly domainName?: string;
+  /**
+   * ACM certificate for `domainName`. CloudFront only accepts certificates in us-east-1,
+   * whatever region the stack is deployed to.
+   * @default - none (required when `domainName` is set)
+   */
+  readonly certificate?: ICertificate;
+  /**
+   * When the reconcile function rebuilds every feed from scratch. Articles scheduled for a later
+   * date (publishDate) appear at the first run after that date unless an upload happens sooner.
+   * @default - once a day
+   */
+  readonly reconcileSchedule?: events.Schedule;
+  /**
+   * Retention of both functions' log groups.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Feed publishing pipeline: editors upload under `content/` in a private bucket; each upload or
+ * delete reaches the regenerate function through an SQS queue; a scheduled reconcile rebuilds
+ * everything; CloudFront serves `feeds/` and nothing else. Wiring only: the behaviour lives in
+ * functions/handlers.
+ *
+ * Stack outputs are named `RssFeedUrl`, `AtomFeedUrl`, `JsonFeedUrl`, `BucketName`,
+ * `ContentPrefix` and `DeadLetterQueueUrl`, so use one FeedPublisher per stack.
+ */
+export class FeedPublisher extends Construct {
+  /** The bucket holding `content/`, `feeds/` and `_state/`. */
+  public readonly bucket: s3.Bucket;
+  /** Bucket receiving the S3 server access logs and the CloudFront access logs. */
+  public readonly logBucket: s3.Bucket;
+  /** Queue of S3 events for `content/`, consumed by the regenerate function. */
+  public readonly queue: sqs.Queue;
+  /** Messages that failed five times. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** Alarm raised when the dead-letter queue holds any message (no action attached). */
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** Rebuilds the feeds after uploads and deletes. */
+  public readonly regenerateFunction: nodejs.NodejsFunction;
+  /** Scheduled full rebuild. */
+  public readonly reconcileFunction: nodejs.NodejsFunction;
+  /** Serves `feeds/` only. */
+  public readonly distribution: cloudfront.Distribution;
+  /** Domain the feeds are served from: `domainName` or the distribution's domain. */
+  public readonly feedsDomainName: string;
+
+  constructor(scope: Construct, id: string, props: FeedPublisherProps) {
+    super(scope, id);
+    checkCustomDomain(props.domainName, props.certificate);
+    const stack = Stack.of(this);
+    const siteSettings = validatedSiteSettings(props);
+
+    this.logBucket = new s3.Bucket(this, "LogBucket", {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      // CloudFront standard logging writes through ACLs, so this bucket cannot enforce bucket-owner.
+      objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
+      lifecycleRules: [
+        {
+          id: "expire-logs",
+          expiration: Duration.days(90),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+    // No AwsSolutions-S1 finding to acknowledge: cdk-nag accepts a bucket that is itself a log target.
+
+    this.bucket = new s3.Bucket(this, "Bucket", {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: "s3-access/",
+      lifecycleRules: [
+        {
+          id: "expire-old-versions",
+          noncurrentVersionExpiration: Duration.days(30),
+          expiredObjectDeleteMarker: true,
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    // No AwsSolutions-SQS3 finding: cdk-nag recognises a queue used as another queue's DLQ.
+    this.queue = new sqs.Queue(this, "Queue", {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS guidance for SQS event sources: at least 6x the function timeout, plus the batching window.
+      visibilityTimeout: Duration.seconds(
+        6 * FUNCTION_SIZING.regenerate.timeout.toSeconds() + MAX_BATCHING_WINDOW.toSeconds(),
+      ),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+    });
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, "DeadLetterAlarm", {
+      alarmDescription: "feedpub: S3 events failed to regenerate the feeds five times and are in the DLQ.",
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // The functions write only feeds/ and _state/, so filtering on content/ keeps them from
+    // triggering themselves.
+    const toQueue = new s3n.SqsDestination(this.queue);
+    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, toQueue, { prefix: CONTENT_PREFIX });
+    this.bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, toQueue, { prefix: CONTENT_PREFIX });
+    this.acknowledgeNotificationsHandler();
+
+    this.distribution = this.createDistribution(props);
+    this.feedsDomainName = props.domainName ?? this.distribution.distributionDomainName;
+    const feedsUrl = `https://${this.feedsDomainName}/${FEEDS_PREFIX}`;
+
+    const environment = {
+      BUCKET_NAME: this.bucket.bucketName,
+      // toJsonString keeps the distribution's domain name (a token) valid inside the JSON.
+      SITE_CONFIG: stack.toJsonString({ ...siteSettings, feedsUrl }),
+    };
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    this.regenerateFunction = this.createFunction("Regenerate", {
+      entry: `${HANDLERS_DIR}regenerate.ts`,
+      description: "feedpub: regenerate feeds/ after uploads and deletes under content/",
+      environment,
+      logRetention,
+      ...FUNCTION_SIZING.regenerate,
+    });
+    this.regenerateFunction.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: BATCH_SIZE,
+        // A burst of uploads becomes a few regenerations rather than one per object.
+        maxBatchingWindow: MAX_BATCHING_WINDOW,
+        reportBatchItemFailures: true,
+        // Caps parallel regenerations without reserved concurrency, which would throttle the
+        // poller and push healthy messages into the DLQ.
+        maxConcurrency: 2,
+      }),
+    );
+
+    this.reconcileFunction = this.createFunction("Reconcile", {
+      entry: `${HANDLERS_DIR}reconcile.ts`,
+      description: "feedpub: scheduled full rebuild of feeds/ from content/",
+      environment,
+      logRetention,
+      ...FUNCTION_SIZING.reconcile,
+    });
+    new events.Rule(this, "ReconcileSchedule", {
+      description: "feedpub: scheduled full rebuild (catches lost events and scheduled articles)",
+      schedule: props.reconcileSchedule ?? events.Schedule.rate(Duration.days(1)),
+      targets: [new targets.LambdaFunction(this.reconcileFunction, { retryAttempts: 2 })],
+    });
+
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description }).overrideLogicalId(id);
+    output("RssFeedUrl", `${feedsUrl}rss.xml`, "RSS 2.0 feed");
+    output("AtomFeedUrl", `${feedsUrl}atom.xml`, "Atom 1.0 feed");
+    output("JsonFeedUrl", `${feedsUrl}feed.json`, "JSON Feed 1.1");
+    output("BucketName", this.bucket.bucketName, "Bucket holding content/, feeds/ and _state/");
+    output("ContentPrefix", `s3://${this.bucket.bucketName}/${CONTENT_PREFIX}`, "Upload articles here");
+    output("DeadLetterQueueUrl", this.deadLetterQueue.queueUrl, "S3 events that failed five times");
+  }
+
+  private createFunction(
+    id: string,
+    options: {
+      entry: string;
+      description: string;
+      environment: Record<string, string>;
+      logRetention: logs.RetentionDays;
+      timeout: Duration;
+      memorySize: number;
+    },
+  ): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: options.logRetention });
+    // An own role instead of NodejsFunction's default, which attaches the AWSLambdaBasicExecutionRole
+    // managed policy (logs:CreateLogGroup/CreateLogStream/PutLogEvents on every log group).
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: `feedpub ${id} function`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    this.grantBucketAccess(role);
+
+    const fn = new nodejs.NodejsFunction(this, id, {
+      entry: options.entry,
+      handler: "handler",
+      description: options.description,
+      runtime: FUNCTION_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: options.timeout,
+      memorySize: options.memorySize,
+      role,
+      environment: options.environment,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      bundling: {
+        forceDockerBundling: false,
+        format: nodejs.OutputFormat.CJS,
+        target: ESBUILD_TARGET,
+        minify: true,
+        // The runtime provides AWS SDK v3; bundling it would only grow the cold start.
+        externalModules: ["@aws-sdk/*"],
+        logLevel: nodejs.LogLevel.ERROR,
+      },
+    });
+    // Pinned rather than NODEJS_LATEST, so a CDK upgrade never changes the runtime unseen.
+    Validations.of(fn).acknowledge({
+      id: "AwsSolutions-L1",
+      reason: `Runtime pinned to ${FUNCTION_RUNTIME.name} to match the bundle's esbuild target (${ESBUILD_TARGET}); moving it is a deliberate change of FUNCTION_RUNTIME and ESBUILD_TARGET.`,
+    });
+    return fn;
+  }
+
+  /**
+   * Exact S3 actions on exact prefixes. Written as statements rather than grantRead/grantReadWrite,
+   * which add wildcard actions (s3:GetObject*, s3:List*, s3:DeleteObject*, s3:Abort*).
+   */
+  private grantBucketAccess(role: iam.Role): void {
+    const objects = (prefix: string) => this.bucket.arnForObjects(`${prefix}*`);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: "ReadContent",
+        actions: ["s3:GetObject"],
+        resources: [objects(CONTENT_PREFIX)],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: "ReadWriteFeedsAndState",
+        actions: ["s3:GetObject", "s3:PutObject"],
+        resources: [objects(FEEDS_PREFIX), objects(STATE_PREFIX)],
+      }),
+    );
+    // Without s3:ListBucket, S3 answers 403 instead of 404 for a missing key, and the handler relies
+    // on 404 to recognise deleted articles; the reconcile lists content/. No s3:prefix condition:
+    // a GetObject request carries no prefix, so a conditioned grant would bring the 403s back.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: "ListBucket",
+        actions: ["s3:ListBucket"],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    const bucketLogicalId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+    for (const prefix of [CONTENT_PREFIX, FEEDS_PREFIX, STATE_PREFIX]) {
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${prefix}*]`,
+        reason: `Object ARNs under ${prefix} in the feedpub bucket: the functions handle any key under this prefix and nothing outside it.`,
+      });
+    }
+  }
+
+  private createDistribution(props: FeedPublisherProps): cloudfront.Distribution {
+    // An imported reference, so that the OAC origin cannot add its own statement granting
+    // <bucket>/* to CloudFront; the statement below grants feeds/* only.
+    const originBucket = s3.Bucket.fromBucketAttributes(this, "OriginBucket", {
+      bucketArn: this.bucket.bucketArn,
+      bucketName: this.bucket.bucketName,
+      bucketRegionalDomainName: this.bucket.bucketRegionalDomainName,
+    });
+    const origin = origins.S3BucketOrigin.withOriginAccessControl(originBucket, {
+      originAccessLevels: [cloudfront.AccessLevel.READ],
+    });
+
+    // Feeds change minutes after an upload; short TTLs let readers see them soon, and CloudFront
+    // revalidates with the origin (If-None-Match / If-Modified-Since) and answers viewers' own
+    // conditional GETs from the ETag and Last-Modified S3 keeps, so unchanged feeds stay 304s.
+    // A Cache-Control header set on the object wins within [minTtl, maxTtl].
+    const cachePolicy = new cloudfront.CachePolicy(this, "FeedsCachePolicy", {
+      comment: "feedpub feeds: minutes, compressed, no cookies/query strings in the key",
+      defaultTtl: Duration.minutes(5),
+      maxTtl: Duration.hours(1),
+      minTtl: Duration.seconds(0),
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+      headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+      queryStringBehavior: cloudfront.CacheQueryStringBehavior.none(),
+    });
+
+    const responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, "FeedsResponseHeaders", {
+      comment: "feedpub feeds: security headers and read-only CORS",
+      securityHeadersBehavior: {
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(365),
+          includeSubdomains: true,
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: {
+          referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+          override: true,
+        },
+        // Feeds are data: a browser opening one must run nothing, load nothing and never frame it.
+        contentSecurityPolicy: {
+          contentSecurityPolicy:
+            "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+          override: true,
+        },
+      },
+      // Browser-based feed readers fetch feeds cross-origin; ETag is exposed for their conditional GETs.
+      corsBehavior: {
+        accessControlAllowOrigins: ["*"],
+        accessControlAllowMethods: ["GET", "HEAD"],
+        accessControlAllowHeaders: ["*"],
+        accessControlExposeHeaders: ["ETag"],
+        accessControlAllowCredentials: false,
+        originOverride: true,
+      },
+    });
+
+    const distribution = new cloudfront.Distribution(this, "Distribution", {
+      comment: "feedpub: serves feeds/ only",
+      defaultBehavior: {
+        origin,
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+        cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
+        compress: true,
+        cachePolicy,
+        responseHeadersPolicy,
+      },
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
+      enableLogging: true,
+      logBucket: this.logBucket,
+      logFilePrefix: "cloudfront/",
+      ...(props.domainName && props.certificate
+        ? {
+            domainNames: [props.domainName],
+            certificate: props.certificate,
+            minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+          }
+        : {}),
+    });
+
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "CloudFrontReadsFeedsOnly",
+        principals: [new iam.ServicePrincipal("cloudfront.amazonaws.com")],
+        actions: ["s3:GetObject"],
+        resources: [this.bucket.arnForObjects(`${FEEDS_PREFIX}*`)],
+        conditions: { StringEquals: { "AWS:SourceArn": distribution.distributionArn } },
+      }),
+    );
+
+    Validations.of(distribution).acknowledge(
+      {
+        id: "@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac",
+        reason: "Deliberate: the bucket policy gets its own statement that grants CloudFront feeds/* only.",
+      },
+      {
+        id: "AwsSolutions-CFR1",
+        reason: "Public feeds meant for readers and aggregators anywhere; no geographic restriction applies.",
+      },
+      {
+        id: "AwsSolutions-CFR2",
+        reason:
+          "Static, cached, read-only GET/HEAD of three public files; no application behind it for a WAF to protect.",
+      },
+    );
+    if (!props.certificate) {
+      Validations.of(distribution).acknowledge({
+        id: "AwsSolutions-CFR4",
+        reason:
+          "No custom domain configured: the default *.cloudfront.net certificate is used, whose minimum TLS version cannot be set. Pass domainName and certificate to enforce TLSv1.2_2021.",
+      });
+    }
+    return distribution;
+  }
+
+  /**
+   * Bucket notifications are configured by a stack-wide singleton Lambda that CDK creates; its
+   * role is not ours to shape, so its one finding is acknowledged on it alone. (Its
+   * s3:PutBucketNotification statement is already scoped to this bucket, so no IAM5.)
+   */
+  private acknowledgeNotificationsHandler(): void {
+    const handler = Stack.of(this).node.tryFindChild(
+      "BucketNotificationsHandler050a0587b7544547bf325f094a3db834",
+    );
+    if (!handler) return;
+    Validations.of(handler).acknowledge({
+      id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+      reason:
+        "CDK's BucketNotificationsHandler, a deploy-time custom resource whose role CDK creates, logs through the AWS managed basic execution policy; it never runs on the request path.",
+    });
+  }
+}
+
+/** CloudFront needs both a domain and its certificate, and only accepts certificates from us-east-1. */
+function checkCustomDomain(domainName: string | undefined, certificate: ICertificate | undefined): void {
+  if (Boolean(domainName) !== Boolean(certificate)) {
+    throw new Error("FeedPublisher: domainName and certificate must be given together");
+  }
+  if (!certificate || Token.isUnresolved(certificate.certificateArn)) return;
+  const region = Arn.split(certificate.certificateArn, ArnFormat.SLASH_RESOURCE_NAME).region;
+  if (region && !Token.isUnresolved(region) && region !== "us-east-1") {
+    throw new Error(`FeedPublisher: CloudFront needs an ACM certificate in us-east-1, got one in ${region}`);
+  }
+}
+
+/**
+ * The site settings as the functions will read them, checked at synth time with the functions' own
+ * parser so a bad value fails `cdk synth` rather than every invocation. feedsUrl is left out: it
+ * is the distribution's domain, known only at deploy time.
+ */
+function validatedSiteSettings(props: FeedPublisherProps) {
+  const { site } = props;
+  const raw = {
+    title: site.title,
+    url: site.url,
+    ...(site.description !== undefined ? { description: site.description } : {}),
+    ...(site.language !== undefined ? { language: site.language } : {}),
+    ...(site.author !== undefined ? { author: site.author } : {}),
+    ...(props.itemLimit !== undefined ? { itemLimit: props.itemLimit } : {}),
+    ...(site.permalink !== undefined ? { permalink: site.permalink } : {}),
+  };
+  const { feedsUrl: _placeholder, ...settings } = parseConfig(raw, "FeedPublisher site settings");
+  return settings;
+}

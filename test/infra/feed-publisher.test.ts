@@ -1,0 +1,696 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { App, Duration, Stack, Validations } from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import { Certificate } from "aws-cdk-lib/aws-certificatemanager";
+import { Schedule } from "aws-cdk-lib/aws-events";
+import type { CfnRole } from "aws-cdk-lib/aws-iam";
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../functions/core/config.ts";
+import {
+  FEEDS_PREFIX,
+  FeedPublisher,
+  type FeedPublisherProps,
+  FUNCTION_SIZING,
+} from "../../infra/feed-publisher.ts";
+
+type Json = Record<string, unknown>;
+
+// The feature flags `cdk synth` uses (cdk.json), plus asset metadata, which the CLI turns on and a
+// test App must ask for to find the bundles.
+const APP_CONTEXT = {
+  ...(JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8")) as { context: Json })
+    .context,
+  "aws:cdk:enable-asset-metadata": true,
+};
+const SITE: FeedPublisherProps["site"] = {
+  title: "Test feeds",
+  url: "https://blog.example.org",
+  description: "Notes",
+  language: "en-GB",
+  author: { name: "Ann Editor", email: "ann@example.org" },
+};
+
+interface Statement {
+  Effect: string;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Principal?: unknown;
+  Condition?: Json;
+}
+
+const asList = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/**
+ * Renders a CloudFormation value as readable text: {Ref: X} -> X, {Fn::GetAtt: [X, Arn]} -> X.Arn,
+ * Fn::Join concatenated. Logical ids are then replaced by names via `names`.
+ */
+function render(value: unknown, names: Record<string, string>): string {
+  if (typeof value === "string") return value;
+  const v = value as Json;
+  if (typeof v.Ref === "string") return names[v.Ref] ?? v.Ref;
+  if (Array.isArray(v["Fn::GetAtt"])) {
+    const [id, attr] = v["Fn::GetAtt"] as [string, string];
+    return `${names[id] ?? id}.${attr}`;
+  }
+  if (Array.isArray(v["Fn::Join"])) {
+    const [sep, parts] = v["Fn::Join"] as [string, unknown[]];
+    return parts.map((p) => render(p, names)).join(sep);
+  }
+  return JSON.stringify(value);
+}
+
+function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnRole);
+}
+
+describe("FeedPublisher (default domain)", () => {
+  let app: App;
+  let stack: Stack;
+  let publisher: FeedPublisher;
+  let template: Template;
+  let names: Record<string, string>;
+
+  beforeAll(() => {
+    // Prepare: one synth for the whole file (esbuild bundles both handlers here). cdk-nag runs
+    // as a validation plugin, so any unacknowledged finding makes this synth throw.
+    app = new App({ context: APP_CONTEXT });
+    stack = new Stack(app, "Test");
+    publisher = new FeedPublisher(stack, "FeedPublisher", { site: SITE, itemLimit: 20 });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    template = Template.fromStack(stack);
+    names = {
+      [logicalIdOf(stack, publisher.bucket)]: "bucket",
+      [logicalIdOf(stack, publisher.logBucket)]: "logBucket",
+      [logicalIdOf(stack, publisher.queue)]: "queue",
+      [logicalIdOf(stack, publisher.deadLetterQueue)]: "dlq",
+      [logicalIdOf(stack, publisher.distribution)]: "distribution",
+      [logicalIdOf(stack, publisher.regenerateFunction)]: "regenerate",
+      [logicalIdOf(stack, publisher.reconcileFunction)]: "reconcile",
+      [stack.getLogicalId(publisher.regenerateFunction.logGroup.node.defaultChild as CfnRole)]:
+        "regenerateLogs",
+      [stack.getLogicalId(publisher.reconcileFunction.logGroup.node.defaultChild as CfnRole)]:
+        "reconcileLogs",
+    };
+  });
+
+  const resourcesOfType = (type: string): [string, Json][] =>
+    Object.entries(template.findResources(type)).map(([id, r]) => [id, r as Json]);
+  const propsOf = (resource: Json) => resource.Properties as Json;
+
+  describe("bucket", () => {
+    it("blocks public access, encrypts, versions, logs and expires old versions", () => {
+      template.hasResourceProperties("AWS::S3::Bucket", {
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+        },
+        VersioningConfiguration: { Status: "Enabled" },
+        LoggingConfiguration: {
+          DestinationBucketName: { Ref: logicalIdOf(stack, publisher.logBucket) },
+          LogFilePrefix: "s3-access/",
+        },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({
+              Status: "Enabled",
+              NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it("has a log bucket that is encrypted, private, accepts ACL log delivery and expires logs", () => {
+      const [, logBucket] = resourcesOfType("AWS::S3::Bucket").find(
+        ([id]) => id === logicalIdOf(stack, publisher.logBucket),
+      ) ?? [undefined, {}];
+      expect(propsOf(logBucket)).toMatchObject({
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: "ObjectWriter" }] },
+        LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 90 })] },
+      });
+      template.resourceCountIs("AWS::S3::Bucket", 2);
+    });
+
+    it("receives the server access logs through its bucket policy, for this bucket only", () => {
+      template.hasResourceProperties("AWS::S3::BucketPolicy", {
+        Bucket: { Ref: logicalIdOf(stack, publisher.logBucket) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Effect: "Allow",
+              Principal: { Service: "logging.s3.amazonaws.com" },
+              Action: "s3:PutObject",
+              Resource: {
+                "Fn::Join": [
+                  "",
+                  [{ "Fn::GetAtt": [logicalIdOf(stack, publisher.logBucket), "Arn"] }, "/s3-access/*"],
+                ],
+              },
+              Condition: {
+                ArnLike: { "aws:SourceArn": { "Fn::GetAtt": [logicalIdOf(stack, publisher.bucket), "Arn"] } },
+                StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+              },
+            },
+          ]),
+        },
+      });
+    });
+
+    it("denies every non-TLS request to both buckets", () => {
+      for (const bucket of [publisher.bucket, publisher.logBucket]) {
+        template.hasResourceProperties("AWS::S3::BucketPolicy", {
+          Bucket: { Ref: logicalIdOf(stack, bucket) },
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: "Deny",
+                Action: "s3:*",
+                Principal: { AWS: "*" },
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+              }),
+            ]),
+          },
+        });
+      }
+    });
+  });
+
+  describe("notifications", () => {
+    it("sends only content/ creations and removals, only to the queue", () => {
+      template.resourceCountIs("Custom::S3BucketNotifications", 1);
+      const [[, notifications]] = resourcesOfType("Custom::S3BucketNotifications") as [[string, Json]];
+      const config = propsOf(notifications).NotificationConfiguration as Json;
+      expect(Object.keys(config)).toEqual(["QueueConfigurations"]);
+      const queueArn = { "Fn::GetAtt": [logicalIdOf(stack, publisher.queue), "Arn"] };
+      const prefixFilter = { Key: { FilterRules: [{ Name: "prefix", Value: "content/" }] } };
+      expect(config.QueueConfigurations).toEqual([
+        { Events: ["s3:ObjectCreated:*"], Filter: prefixFilter, QueueArn: queueArn },
+        { Events: ["s3:ObjectRemoved:*"], Filter: prefixFilter, QueueArn: queueArn },
+      ]);
+      expect(propsOf(notifications).BucketName).toEqual({ Ref: logicalIdOf(stack, publisher.bucket) });
+    });
+
+    it("lets only this bucket's S3 events into the queue", () => {
+      template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+        Queues: [{ Ref: logicalIdOf(stack, publisher.queue) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: "Allow",
+              Principal: { Service: "s3.amazonaws.com" },
+              Action: Match.arrayWith(["sqs:SendMessage"]),
+              Condition: {
+                ArnLike: { "aws:SourceArn": { "Fn::GetAtt": [logicalIdOf(stack, publisher.bucket), "Arn"] } },
+              },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe("queues and alarm", () => {
+    it("queue: SSE, visibility >= 6x the function timeout, DLQ after 5 receives", () => {
+      const [, queue] = resourcesOfType("AWS::SQS::Queue").find(
+        ([id]) => id === logicalIdOf(stack, publisher.queue),
+      ) ?? [undefined, {}];
+      const props = propsOf(queue);
+      expect(props.SqsManagedSseEnabled).toBe(true);
+      expect(props.VisibilityTimeout as number).toBeGreaterThanOrEqual(
+        6 * FUNCTION_SIZING.regenerate.timeout.toSeconds(),
+      );
+      expect(props.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { "Fn::GetAtt": [logicalIdOf(stack, publisher.deadLetterQueue), "Arn"] },
+        maxReceiveCount: 5,
+      });
+    });
+
+    it("DLQ: SSE, 14 days retention", () => {
+      template.hasResourceProperties("AWS::SQS::Queue", {
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * 24 * 3600,
+      });
+      template.resourceCountIs("AWS::SQS::Queue", 2);
+    });
+
+    it("both queues refuse non-TLS access", () => {
+      for (const queue of [publisher.queue, publisher.deadLetterQueue]) {
+        template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+          Queues: [{ Ref: logicalIdOf(stack, queue) }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+            ]),
+          },
+        });
+      }
+    });
+
+    it("alarms as soon as one message is visible in the DLQ", () => {
+      template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateNumberOfMessagesVisible",
+        Dimensions: [
+          {
+            Name: "QueueName",
+            Value: { "Fn::GetAtt": [logicalIdOf(stack, publisher.deadLetterQueue), "QueueName"] },
+          },
+        ],
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        EvaluationPeriods: 1,
+      });
+    });
+  });
+
+  describe("functions", () => {
+    const cases = [
+      ["regenerate", () => publisher.regenerateFunction, FUNCTION_SIZING.regenerate] as const,
+      ["reconcile", () => publisher.reconcileFunction, FUNCTION_SIZING.reconcile] as const,
+    ];
+
+    it.each(cases)(
+      "%s: node22 on arm64, JSON logs to its own log group, sized from FUNCTION_SIZING",
+      (_, fn, size) => {
+        const id = logicalIdOf(stack, fn());
+        const props = propsOf(template.findResources("AWS::Lambda::Function")[id] as Json);
+        expect(props).toMatchObject({
+          Runtime: "nodejs22.x",
+          Architectures: ["arm64"],
+          Handler: "index.handler",
+          Timeout: size.timeout.toSeconds(),
+          MemorySize: size.memorySize,
+          LoggingConfig: {
+            LogFormat: "JSON",
+            LogGroup: { Ref: stack.getLogicalId(fn().logGroup.node.defaultChild as CfnRole) },
+          },
+        });
+        expect(props.ReservedConcurrentExecutions).toBeUndefined();
+      },
+    );
+
+    it.each(cases)("%s: environment is exactly BUCKET_NAME and SITE_CONFIG", (_, fn) => {
+      const props = propsOf(
+        template.findResources("AWS::Lambda::Function")[logicalIdOf(stack, fn())] as Json,
+      );
+      const variables = (props.Environment as Json).Variables as Json;
+      expect(Object.keys(variables).sort()).toEqual(["BUCKET_NAME", "SITE_CONFIG"]);
+      expect(variables.BUCKET_NAME).toEqual({ Ref: logicalIdOf(stack, publisher.bucket) });
+
+      const siteConfig = JSON.parse(render(variables.SITE_CONFIG, names));
+      expect(siteConfig).toEqual({
+        title: "Test feeds",
+        url: "https://blog.example.org/",
+        feedsUrl: "https://distribution.DomainName/feeds/",
+        description: "Notes",
+        language: "en-GB",
+        author: { name: "Ann Editor", email: "ann@example.org" },
+        itemLimit: 20,
+        permalink: "/:path/",
+      });
+      // The handlers' own parser accepts it once the domain is known.
+      const deployed = { ...siteConfig, feedsUrl: "https://d111111abcdef8.cloudfront.net/feeds/" };
+      expect(parseConfig(deployed)).toEqual(deployed);
+    });
+
+    it("keeps 30 days of logs by default", () => {
+      template.resourceCountIs("AWS::Logs::LogGroup", 2);
+      template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
+    });
+
+    it("regenerate consumes the queue in batches with partial failures and capped concurrency", () => {
+      template.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
+      template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+        EventSourceArn: { "Fn::GetAtt": [logicalIdOf(stack, publisher.queue), "Arn"] },
+        FunctionName: { Ref: logicalIdOf(stack, publisher.regenerateFunction) },
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 5,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+    });
+
+    it("reconcile runs once a day", () => {
+      template.hasResourceProperties("AWS::Events::Rule", {
+        ScheduleExpression: "rate(1 day)",
+        State: "ENABLED",
+        Targets: [
+          Match.objectLike({
+            Arn: { "Fn::GetAtt": [logicalIdOf(stack, publisher.reconcileFunction), "Arn"] },
+          }),
+        ],
+      });
+    });
+
+    it("regenerate's bundle is found through the aws:asset:path metadata", () => {
+      const resource = template.findResources("AWS::Lambda::Function")[
+        logicalIdOf(stack, publisher.regenerateFunction)
+      ] as Json;
+      const metadata = resource.Metadata as Json;
+      expect(metadata["aws:asset:property"]).toBe("Code");
+      const bundle = join(app.outdir, metadata["aws:asset:path"] as string, "index.js");
+      expect(existsSync(bundle)).toBe(true);
+      const code = readFileSync(bundle, "utf8");
+      // CommonJS output, as the runtime loads it with no package.json beside it.
+      expect(code).toMatch(/module\.exports/);
+      // The SDK stays a runtime require (the Lambda runtime provides it), never bundled.
+      expect(code).not.toMatch(/@smithy\//);
+      for (const sdkImport of code.match(/@aws-sdk\/[\w-]+/g) ?? []) {
+        expect(code).toContain(`require("${sdkImport}")`);
+      }
+    });
+  });
+
+  describe("IAM", () => {
+    /** Every (action, resource) pair granted to a role through AWS::IAM::Policy resources. */
+    function grantsOf(roleConstruct: { node: { defaultChild?: unknown } }): string[] {
+      const roleId = logicalIdOf(stack, roleConstruct);
+      const role = propsOf(template.findResources("AWS::IAM::Role")[roleId] as Json);
+      expect(role.ManagedPolicyArns).toBeUndefined();
+      expect(role.Policies).toBeUndefined();
+
+      const pairs: string[] = [];
+      for (const [, policy] of resourcesOfType("AWS::IAM::Policy")) {
+        const props = propsOf(policy);
+        if (!asList(props.Roles as unknown[]).some((r) => (r as Json).Ref === roleId)) continue;
+        for (const statement of (props.PolicyDocument as { Statement: Statement[] }).Statement) {
+          expect(statement.Effect).toBe("Allow");
+          expect(statement.NotAction).toBeUndefined();
+          expect(statement.NotResource).toBeUndefined();
+          for (const action of asList(statement.Action)) {
+            expect(action).not.toContain("*");
+            for (const resource of asList(statement.Resource))
+              pairs.push(`${action} ${render(resource, names)}`);
+          }
+        }
+      }
+      return pairs.sort();
+    }
+
+    const s3Grants = [
+      "s3:GetObject bucket.Arn/_state/*",
+      "s3:GetObject bucket.Arn/content/*",
+      "s3:GetObject bucket.Arn/feeds/*",
+      "s3:ListBucket bucket.Arn",
+      "s3:PutObject bucket.Arn/_state/*",
+      "s3:PutObject bucket.Arn/feeds/*",
+    ];
+
+    it("regenerate: exact S3 prefixes, its log group, and consuming the queue", () => {
+      // biome-ignore lint/style/noNonNullAssertion: the construct always passes a role
+      expect(grantsOf(publisher.regenerateFunction.role!)).toEqual(
+        [
+          ...s3Grants,
+          "logs:CreateLogStream regenerateLogs.Arn",
+          "logs:PutLogEvents regenerateLogs.Arn",
+          "sqs:ChangeMessageVisibility queue.Arn",
+          "sqs:DeleteMessage queue.Arn",
+          "sqs:GetQueueAttributes queue.Arn",
+          "sqs:GetQueueUrl queue.Arn",
+          "sqs:ReceiveMessage queue.Arn",
+        ].sort(),
+      );
+    });
+
+    it("reconcile: exact S3 prefixes and its log group", () => {
+      // biome-ignore lint/style/noNonNullAssertion: the construct always passes a role
+      expect(grantsOf(publisher.reconcileFunction.role!)).toEqual(
+        [...s3Grants, "logs:CreateLogStream reconcileLogs.Arn", "logs:PutLogEvents reconcileLogs.Arn"].sort(),
+      );
+    });
+  });
+
+  describe("CloudFront", () => {
+    /** Allow statements of every bucket policy in the stack. */
+    function allowStatements(): { bucket: string; statement: Statement }[] {
+      return resourcesOfType("AWS::S3::BucketPolicy").flatMap(([, policy]) =>
+        (propsOf(policy).PolicyDocument as { Statement: Statement[] }).Statement.filter(
+          (s) => s.Effect === "Allow",
+        ).map((statement) => ({ bucket: render(propsOf(policy).Bucket, names), statement })),
+      );
+    }
+
+    it("reaches the bucket through Origin Access Control (no OAI)", () => {
+      template.resourceCountIs("AWS::CloudFront::OriginAccessControl", 1);
+      template.hasResourceProperties("AWS::CloudFront::OriginAccessControl", {
+        OriginAccessControlConfig: {
+          OriginAccessControlOriginType: "s3",
+          SigningBehavior: "always",
+          SigningProtocol: "sigv4",
+        },
+      });
+      template.resourceCountIs("AWS::CloudFront::CloudFrontOriginAccessIdentity", 0);
+      template.hasResourceProperties("AWS::CloudFront::Distribution", {
+        DistributionConfig: {
+          Origins: [
+            Match.objectLike({
+              DomainName: { "Fn::GetAtt": [logicalIdOf(stack, publisher.bucket), "RegionalDomainName"] },
+              OriginAccessControlId: Match.anyValue(),
+              S3OriginConfig: { OriginAccessIdentity: "" },
+            }),
+          ],
+        },
+      });
+    });
+
+    it("the bucket policy lets this distribution read feeds/* and nothing else", () => {
+      const onBucket = allowStatements()
+        .filter((s) => s.bucket === "bucket")
+        .map((s) => s.statement);
+      expect(onBucket).toHaveLength(1);
+      const statement = onBucket[0] as Statement;
+      expect(statement.Principal).toEqual({ Service: "cloudfront.amazonaws.com" });
+      expect(asList(statement.Action)).toEqual(["s3:GetObject"]);
+      expect(asList(statement.Resource).map((r) => render(r, names))).toEqual([
+        `bucket.Arn/${FEEDS_PREFIX}*`,
+      ]);
+      // Only this distribution, not any distribution in the account.
+      expect(Object.keys(statement.Condition ?? {})).toEqual(["StringEquals"]);
+      const sourceArn = (statement.Condition?.StringEquals as Json | undefined)?.["AWS:SourceArn"];
+      expect(render(sourceArn, names)).toBe(
+        "arn:AWS::Partition:cloudfront::AWS::AccountId:distribution/distribution",
+      );
+    });
+
+    it("no bucket policy grants content/, _state/ or the whole bucket to CloudFront or to anyone", () => {
+      for (const { bucket, statement } of allowStatements()) {
+        const resources = asList(statement.Resource).map((r) => render(r, names));
+        const principal = JSON.stringify(statement.Principal);
+        expect(principal).not.toMatch(/"\*"/);
+        for (const resource of resources) {
+          expect(resource).not.toMatch(/\/(content|_state)\//);
+          expect(resource).not.toMatch(/\.Arn\/\*$/);
+          if (principal.includes("cloudfront")) expect(resource).toBe(`${bucket}.Arn/feeds/*`);
+        }
+      }
+    });
+
+    it("redirects to HTTPS, compresses, caches for minutes and adds security headers", () => {
+      template.hasResourceProperties("AWS::CloudFront::Distribution", {
+        DistributionConfig: Match.objectLike({
+          DefaultCacheBehavior: Match.objectLike({
+            ViewerProtocolPolicy: "redirect-to-https",
+            Compress: true,
+            AllowedMethods: ["GET", "HEAD"],
+            CachePolicyId: Match.anyValue(),
+            ResponseHeadersPolicyId: Match.anyValue(),
+          }),
+          HttpVersion: "http2and3",
+          PriceClass: "PriceClass_100",
+          Logging: {
+            Bucket: { "Fn::GetAtt": [logicalIdOf(stack, publisher.logBucket), "RegionalDomainName"] },
+            Prefix: "cloudfront/",
+          },
+        }),
+      });
+      template.hasResourceProperties("AWS::CloudFront::CachePolicy", {
+        CachePolicyConfig: Match.objectLike({
+          DefaultTTL: 300,
+          MaxTTL: 3600,
+          MinTTL: 0,
+          ParametersInCacheKeyAndForwardedToOrigin: {
+            EnableAcceptEncodingGzip: true,
+            EnableAcceptEncodingBrotli: true,
+            CookiesConfig: { CookieBehavior: "none" },
+            HeadersConfig: { HeaderBehavior: "none" },
+            QueryStringsConfig: { QueryStringBehavior: "none" },
+          },
+        }),
+      });
+      template.hasResourceProperties("AWS::CloudFront::ResponseHeadersPolicy", {
+        ResponseHeadersPolicyConfig: Match.objectLike({
+          SecurityHeadersConfig: Match.objectLike({
+            StrictTransportSecurity: Match.objectLike({ Override: true, AccessControlMaxAgeSec: 31536000 }),
+            ContentTypeOptions: { Override: true },
+            FrameOptions: { FrameOption: "DENY", Override: true },
+            ReferrerPolicy: Match.objectLike({ Override: true }),
+            ContentSecurityPolicy: {
+              ContentSecurityPolicy: Match.stringLikeRegexp("^default-src 'none'"),
+              Override: true,
+            },
+          }),
+        }),
+      });
+    });
+
+    it("uses the default certificate without a custom domain", () => {
+      const [[, distribution]] = resourcesOfType("AWS::CloudFront::Distribution") as [[string, Json]];
+      const config = propsOf(distribution).DistributionConfig as Json;
+      expect(config.Aliases).toBeUndefined();
+      expect(config.ViewerCertificate).toBeUndefined();
+    });
+  });
+
+  it("outputs the feed URLs, the bucket, the upload prefix and the DLQ", () => {
+    const domain = { "Fn::GetAtt": [logicalIdOf(stack, publisher.distribution), "DomainName"] };
+    for (const [id, file] of [
+      ["RssFeedUrl", "rss.xml"],
+      ["AtomFeedUrl", "atom.xml"],
+      ["JsonFeedUrl", "feed.json"],
+    ] as const) {
+      template.hasOutput(id, { Value: { "Fn::Join": ["", ["https://", domain, `/feeds/${file}`]] } });
+    }
+    template.hasOutput("BucketName", { Value: { Ref: logicalIdOf(stack, publisher.bucket) } });
+    template.hasOutput("ContentPrefix", {
+      Value: { "Fn::Join": ["", ["s3://", { Ref: logicalIdOf(stack, publisher.bucket) }, "/content/"]] },
+    });
+    template.hasOutput("DeadLetterQueueUrl", {
+      Value: { Ref: logicalIdOf(stack, publisher.deadLetterQueue) },
+    });
+  });
+
+  describe("cdk-nag", () => {
+    it("AwsSolutions reports no unacknowledged error or warning", () => {
+      const report = new AwsSolutionsChecks().validateScope(stack);
+      expect(report.violations.map((v) => `${v.severity} ${v.ruleName}`)).toEqual([]);
+      expect(report.success).toBe(true);
+    });
+
+    it("the check is live: an unhardened bucket in a fresh app is reported", () => {
+      const canary = new Stack(new App(), "Canary");
+      new s3.Bucket(canary, "Plain");
+      const rules = new AwsSolutionsChecks().validateScope(canary).violations.map((v) => v.ruleName);
+      expect(rules).toEqual(expect.arrayContaining(["AwsSolutions-S1", "AwsSolutions-S10"]));
+    });
+
+    it("synth leaves no unacknowledged warning or error annotation", () => {
+      expect(Annotations.fromStack(stack).findWarning("*", Match.anyValue())).toEqual([]);
+      expect(Annotations.fromStack(stack).findError("*", Match.anyValue())).toEqual([]);
+    });
+  });
+});
+
+describe("FeedPublisher (custom domain)", () => {
+  let template: Template;
+  let stack: Stack;
+
+  beforeAll(() => {
+    // The CloudFormation schema validation already ran on the first synth; skip it here.
+    const app = new App({ context: APP_CONTEXT, builtinCloudFormationValidation: false });
+    stack = new Stack(app, "Custom");
+    new FeedPublisher(stack, "FeedPublisher", {
+      site: { title: "Custom", url: "https://example.org/" },
+      domainName: "feeds.example.org",
+      reconcileSchedule: Schedule.rate(Duration.hours(1)),
+      logRetention: RetentionDays.ONE_WEEK,
+      certificate: Certificate.fromCertificateArn(
+        stack,
+        "Cert",
+        "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+      ),
+    });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    template = Template.fromStack(stack);
+  });
+
+  it("serves the domain with its certificate over TLS 1.2+", () => {
+    template.hasResourceProperties("AWS::CloudFront::Distribution", {
+      DistributionConfig: Match.objectLike({
+        Aliases: ["feeds.example.org"],
+        ViewerCertificate: {
+          AcmCertificateArn:
+            "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+          MinimumProtocolVersion: "TLSv1.2_2021",
+          SslSupportMethod: "sni-only",
+        },
+      }),
+    });
+  });
+
+  it("points feedsUrl and the outputs at the domain", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: {
+        Variables: { SITE_CONFIG: Match.stringLikeRegexp('"feedsUrl":"https://feeds.example.org/feeds/"') },
+      },
+    });
+    template.hasOutput("RssFeedUrl", { Value: "https://feeds.example.org/feeds/rss.xml" });
+  });
+
+  it("fills in the defaults and honours schedule and log retention", () => {
+    const withDefaultLimit = template.findResources("AWS::Lambda::Function", {
+      Properties: {
+        Environment: { Variables: { SITE_CONFIG: Match.stringLikeRegexp('"itemLimit":50[,}]') } },
+      },
+    });
+    expect(Object.keys(withDefaultLimit)).toHaveLength(2);
+    template.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(1 hour)" });
+    template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 7 });
+  });
+
+  it("needs no CFR4 acknowledgement and is nag-clean", () => {
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+    const acknowledged = JSON.stringify(stack.node.findAll().flatMap((c) => c.node.metadata));
+    expect(acknowledged).not.toContain("AwsSolutions-CFR4");
+  });
+});
+
+describe("FeedPublisher props validation", () => {
+  const attempt =
+    (props: Partial<FeedPublisherProps>, build?: (stack: Stack) => Partial<FeedPublisherProps>) => () => {
+      const stack = new Stack(new App(), "Bad");
+      new FeedPublisher(stack, "FeedPublisher", { site: SITE, ...props, ...build?.(stack) });
+    };
+
+  it("rejects a domain without a certificate", () => {
+    expect(attempt({ domainName: "feeds.example.org" })).toThrow(/domainName and certificate/);
+  });
+
+  it("rejects a certificate outside us-east-1", () => {
+    expect(
+      attempt({ domainName: "feeds.example.org" }, (stack) => ({
+        certificate: Certificate.fromCertificateArn(
+          stack,
+          "Cert",
+          "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+        ),
+      })),
+    ).toThrow(/us-east-1/);
+  });
+
+  it("rejects bad site settings at synth time, naming the field", () => {
+    expect(attempt({ site: { title: "x", url: "example.com" } })).toThrow(/url: must be an absolute/);
+    expect(attempt({ itemLimit: 0 })).toThrow(/itemLimit/);
+  });
+});
