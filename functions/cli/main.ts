@@ -246,10 +246,8 @@ async function serve(config: SiteConfig, values: Values): Promise<number> {
   }
   const address = server.address();
   const actual = typeof address === "object" && address ? address.port : port;
-  process.stdout.write(
-    `serving http://localhost:${actual}/feeds/rss.xml, atom.xml, feed.json; watching ${resolve(values.content)}\n`,
-  );
-  await new Promise<void>((done) => {
+  // Signal handlers first, then the "serving" line: whoever waits for that line may stop us at once.
+  const stopped = new Promise<void>((done) => {
     const stop = () => {
       watcher.close();
       clearTimeout(scheduled);
@@ -259,5 +257,9 @@ async function serve(config: SiteConfig, values: Values): Promise<number> {
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+  process.stdout.write(
+    `serving http://localhost:${actual}/feeds/rss.xml, atom.xml, feed.json; watching ${resolve(values.content)}\n`,
+  );
+  await stopped;
   return 0;
 }

@@ -193,7 +193,9 @@ describe("feedpub build on many articles in many folders", () => {
           `---\ntitle: Article ${folder}.${n}\ndate: 2024-01-${String(n + 1).padStart(2, "0")}\n---\nBody ${"text ".repeat(200 * (n + 1))}\n`;
     const site = await makeSite({ files });
     expect((await build(site)).code).toBe(0);
-    const paths = ["_state/index.json", ...FEEDS.map((name) => `feeds/${name}`)].map((p) => join(site.out, p));
+    const paths = ["_state/index.json", ...FEEDS.map((name) => `feeds/${name}`)].map((p) =>
+      join(site.out, p),
+    );
     const before = await Promise.all(
       paths.map(async (p) => ({ bytes: await readFile(p), mtime: (await stat(p)).mtimeMs })),
     );

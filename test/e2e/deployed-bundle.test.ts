@@ -1,0 +1,217 @@
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSRecord } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertValidJsonFeed, assertWellFormedXml, readWithAllReaders } from "../helpers/feed-check.ts";
+import { FAKE_CREDENTIALS, MOTO_REGION, type Moto, s3Client, sqsClient, startMoto } from "../support/moto.ts";
+import { createNotifiedBucket, drainQueue, isS3TestEvent, sqsEvent } from "../support/s3-events.ts";
+
+// The deployable artifact, exactly as `cdk synth` writes it, run in a fresh Node process with
+// the environment the template gives the function (plus what Lambda itself provides: region,
+// credentials, NODE_PATH to the runtime's AWS SDK) and AWS_ENDPOINT_URL_S3 pointing at moto.
+const REPO = new URL("../..", import.meta.url).pathname;
+const BUCKET = "deployed-bundle-site";
+const DISTRIBUTION_DOMAIN = "d111111abcdef8.cloudfront.net";
+const SEED_NAME = "000_4dbd7126f40f73dd.txt";
+const SEED = readFileSync(join(REPO, "content", SEED_NAME));
+const SEED_TITLE = "N. Koreans criticize government calls for “self-reliance”";
+
+const RESULT_MARK = "@@handler-result@@";
+
+interface Deployed {
+  readonly bundle: string;
+  readonly environment: Record<string, string>;
+}
+
+let cdkOut: string;
+let regenerate: Deployed;
+let reconcile: Deployed;
+let moto: Moto;
+let s3: S3Client;
+let sqs: SQSClient;
+let queueUrl: string;
+
+type Template = {
+  Resources: Record<
+    string,
+    { Type: string; Metadata?: Record<string, string>; Properties: Record<string, unknown> }
+  >;
+};
+
+/** Resolves the intrinsic functions the function environment uses, as CloudFormation would. */
+function resolve(value: unknown, template: Template): string {
+  if (typeof value === "string") return value;
+  const node = value as Record<string, unknown>;
+  if ("Ref" in node) {
+    const resource = template.Resources[node.Ref as string];
+    if (resource?.Type === "AWS::S3::Bucket") return BUCKET;
+    throw new Error(`unexpected Ref ${String(node.Ref)} in the function environment`);
+  }
+  if ("Fn::GetAtt" in node) {
+    const [id, attribute] = node["Fn::GetAtt"] as [string, string];
+    if (template.Resources[id]?.Type === "AWS::CloudFront::Distribution" && attribute === "DomainName") {
+      return DISTRIBUTION_DOMAIN;
+    }
+    throw new Error(`unexpected Fn::GetAtt ${id}.${attribute}`);
+  }
+  if ("Fn::Join" in node) {
+    const [separator, parts] = node["Fn::Join"] as [string, unknown[]];
+    return parts.map((part) => resolve(part, template)).join(separator);
+  }
+  throw new Error(`unexpected value in the function environment: ${JSON.stringify(value)}`);
+}
+
+function deployed(template: Template, name: string): Deployed {
+  const entry = Object.values(template.Resources).find(
+    (resource) =>
+      resource.Type === "AWS::Lambda::Function" &&
+      resource.Metadata?.["aws:cdk:path"]?.endsWith(`/${name}/Resource`),
+  );
+  if (!entry?.Metadata?.["aws:asset:path"])
+    throw new Error(`no ${name} function with an asset in the template`);
+  const variables = ((entry.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables ??
+    {}) as Record<string, unknown>;
+  const environment = Object.fromEntries(
+    Object.entries(variables).map(([key, value]) => [key, resolve(value, template)]),
+  );
+  return { bundle: join(cdkOut, entry.Metadata["aws:asset:path"], "index.js"), environment };
+}
+
+/** Runs a bundle's handler once in a fresh process and returns what the handler returned. */
+function invoke(fn: Deployed, event: unknown): Promise<unknown> {
+  // The handler logs to stdout too; its return value follows a marker on a line of its own.
+  const runner =
+    `const MARK=${JSON.stringify(RESULT_MARK)};` +
+    "let input='';process.stdin.on('data',c=>input+=c).on('end',async()=>{" +
+    "const {handler}=require(process.argv[1]);" +
+    "const out=await handler(JSON.parse(input));process.stdout.write('\\n'+MARK+JSON.stringify(out??null)+'\\n');});";
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ["-e", runner, fn.bundle], {
+      env: {
+        ...fn.environment,
+        AWS_ENDPOINT_URL_S3: moto.endpoint,
+        AWS_REGION: MOTO_REGION,
+        AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+        NODE_PATH: join(REPO, "node_modules"),
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", fail);
+    child.on("close", (code) => {
+      const line = stdout.split("\n").find((l) => l.startsWith(RESULT_MARK));
+      if (code !== 0 || !line) fail(new Error(`bundle exited ${code}: ${stderr}\n${stdout}`));
+      else done(JSON.parse(line.slice(RESULT_MARK.length)));
+    });
+    child.stdin.end(JSON.stringify(event));
+  });
+}
+
+beforeAll(async () => {
+  cdkOut = await mkdtemp(join(tmpdir(), "feedpub-cdk-out-"));
+  const synth = spawnSync("npx", ["cdk", "synth", "--no-notices", "--quiet", "--output", cdkOut], {
+    cwd: REPO,
+    env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: "1" },
+    encoding: "utf8",
+    timeout: 180_000,
+  });
+  if (synth.status !== 0) throw new Error(`cdk synth failed: ${synth.stderr}`);
+  const template = JSON.parse(await readFile(join(cdkOut, "FeedpubStack.template.json"), "utf8")) as Template;
+  regenerate = deployed(template, "Regenerate");
+  reconcile = deployed(template, "Reconcile");
+  moto = await startMoto();
+  s3 = s3Client(moto.endpoint);
+  sqs = sqsClient(moto.endpoint);
+  ({ queueUrl } = await createNotifiedBucket(moto.endpoint, BUCKET));
+}, 240_000);
+
+afterAll(async () => {
+  await moto?.stop();
+  if (cdkOut) await rm(cdkOut, { recursive: true, force: true });
+});
+
+const text = async (key: string) =>
+  (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body?.transformToString("utf8") ?? "";
+const events = (): Promise<SQSRecord[]> => drainQueue(sqs, queueUrl, { waitMs: 1200 });
+const titles = async () =>
+  (JSON.parse(await text("feeds/feed.json")) as { items: { title: string }[] }).items
+    .map((item) => item.title)
+    .sort();
+
+describe("the synthesized Lambda bundles against moto", () => {
+  it("is given only BUCKET_NAME and SITE_CONFIG by the template", () => {
+    expect(Object.keys(regenerate.environment).sort()).toEqual(["BUCKET_NAME", "SITE_CONFIG"]);
+    expect(JSON.parse(regenerate.environment.SITE_CONFIG ?? "{}").feedsUrl).toBe(
+      `https://${DISTRIBUTION_DOMAIN}/feeds/`,
+    );
+  });
+
+  it("regenerates all three feeds from an SQS event carrying the seed's S3 notification", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `content/${SEED_NAME}`, Body: SEED }));
+    const records = await events();
+    expect(records.some(isS3TestEvent)).toBe(true);
+    expect(await invoke(regenerate, sqsEvent(records))).toEqual({ batchItemFailures: [] });
+
+    const rss = await text("feeds/rss.xml");
+    const atom = await text("feeds/atom.xml");
+    assertWellFormedXml(rss);
+    assertWellFormedXml(atom);
+    const json = assertValidJsonFeed(await text("feeds/feed.json")) as { feed_url: string };
+    expect(json.feed_url).toBe(`https://${DISTRIBUTION_DOMAIN}/feeds/feed.json`);
+    for (const xml of [rss, atom]) {
+      for (const read of Object.values(await readWithAllReaders(xml))) {
+        expect(read.items.map((item) => item.title)).toEqual([SEED_TITLE]);
+        expect(read.items[0]?.content).toContain("Translated by Violet Kim");
+      }
+    }
+  });
+
+  it("publishes an upload, its edit and its delete", async () => {
+    const key = "content/posts/hello world.md";
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: key,
+        Body: "---\ntitle: Hello\ndate: 2026-01-01\n---\nHi.",
+      }),
+    );
+    await invoke(regenerate, sqsEvent(await events()));
+    expect(await titles()).toEqual(["Hello", SEED_TITLE].sort());
+
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: key,
+        Body: "---\ntitle: Hello again\ndate: 2026-01-01\n---\nHi.",
+      }),
+    );
+    await invoke(regenerate, sqsEvent(await events()));
+    expect(await titles()).toEqual(["Hello again", SEED_TITLE].sort());
+
+    await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    await invoke(regenerate, sqsEvent(await events()));
+    expect(await titles()).toEqual([SEED_TITLE]);
+  });
+
+  it("the reconcile bundle rebuilds lost feeds and state from a listing", async () => {
+    const before = await text("feeds/rss.xml");
+    for (const key of ["feeds/rss.xml", "feeds/atom.xml", "feeds/feed.json"]) {
+      await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    }
+    const result = (await invoke(reconcile, { source: "aws.events", "detail-type": "Scheduled Event" })) as {
+      published: number;
+    };
+    expect(result.published).toBe(1);
+    // Same bytes as before: the first-seen date of the undated seed came from the kept index.
+    expect(await text("feeds/rss.xml")).toBe(before);
+  });
+});
