@@ -1,7 +1,6 @@
 import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { S3Client } from "@aws-sdk/client-s3";
 import {
   type ArticleCache,
   CONTENT_PREFIX,
@@ -16,7 +15,6 @@ import type { ArticleProblem } from "../core/errors.ts";
 import { ConfigError } from "../core/errors.ts";
 import { sourceKind } from "../core/parse.ts";
 import { FsStorage } from "../storage/fs-storage.ts";
-import { S3Storage } from "../storage/s3-storage.ts";
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from "./config-file.ts";
 import { formatProblem, progressReporter } from "./report.ts";
 import { createFeedServer, watchAndRebuild } from "./serve.ts";
@@ -152,6 +150,9 @@ async function rebuild(config: SiteConfig, values: Values): Promise<number> {
     process.stderr.write("feedpub: rebuild needs --bucket NAME\n");
     return 2;
   }
+  // Loaded only here: the local commands never need the AWS SDK (nor its start-up time).
+  const { S3Client } = await import("@aws-sdk/client-s3");
+  const { S3Storage } = await import("../storage/s3-storage.ts");
   const client = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
   const report = await publishAll({
     config,
