@@ -1,6 +1,5 @@
-import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
@@ -8,6 +7,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertValidJsonFeed, assertWellFormedXml, readWithAllReaders } from "../helpers/feed-check.ts";
+import { type Deployed, deployedFunction, invokeFresh, synthesize } from "../support/deployed.ts";
 import { FAKE_CREDENTIALS, MOTO_REGION, type Moto, s3Client, sqsClient, startMoto } from "../support/moto.ts";
 import { createNotifiedBucket, drainQueue, isS3TestEvent, sqsEvent } from "../support/s3-events.ts";
 
@@ -21,13 +21,6 @@ const SEED_NAME = "000_4dbd7126f40f73dd.txt";
 const SEED = readFileSync(join(REPO, "content", SEED_NAME));
 const SEED_TITLE = "N. Koreans criticize government calls for “self-reliance”";
 
-const RESULT_MARK = "@@handler-result@@";
-
-interface Deployed {
-  readonly bundle: string;
-  readonly environment: Record<string, string>;
-}
-
 let cdkOut: string;
 let regenerate: Deployed;
 let reconcile: Deployed;
@@ -36,98 +29,22 @@ let s3: S3Client;
 let sqs: SQSClient;
 let queueUrl: string;
 
-type Template = {
-  Resources: Record<
-    string,
-    { Type: string; Metadata?: Record<string, string>; Properties: Record<string, unknown> }
-  >;
-};
-
-/** Resolves the intrinsic functions the function environment uses, as CloudFormation would. */
-function resolve(value: unknown, template: Template): string {
-  if (typeof value === "string") return value;
-  const node = value as Record<string, unknown>;
-  if ("Ref" in node) {
-    const resource = template.Resources[node.Ref as string];
-    if (resource?.Type === "AWS::S3::Bucket") return BUCKET;
-    throw new Error(`unexpected Ref ${String(node.Ref)} in the function environment`);
-  }
-  if ("Fn::GetAtt" in node) {
-    const [id, attribute] = node["Fn::GetAtt"] as [string, string];
-    if (template.Resources[id]?.Type === "AWS::CloudFront::Distribution" && attribute === "DomainName") {
-      return DISTRIBUTION_DOMAIN;
-    }
-    throw new Error(`unexpected Fn::GetAtt ${id}.${attribute}`);
-  }
-  if ("Fn::Join" in node) {
-    const [separator, parts] = node["Fn::Join"] as [string, unknown[]];
-    return parts.map((part) => resolve(part, template)).join(separator);
-  }
-  throw new Error(`unexpected value in the function environment: ${JSON.stringify(value)}`);
-}
-
-function deployed(template: Template, name: string): Deployed {
-  const entry = Object.values(template.Resources).find(
-    (resource) =>
-      resource.Type === "AWS::Lambda::Function" &&
-      resource.Metadata?.["aws:cdk:path"]?.endsWith(`/${name}/Resource`),
-  );
-  if (!entry?.Metadata?.["aws:asset:path"])
-    throw new Error(`no ${name} function with an asset in the template`);
-  const variables = ((entry.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables ??
-    {}) as Record<string, unknown>;
-  const environment = Object.fromEntries(
-    Object.entries(variables).map(([key, value]) => [key, resolve(value, template)]),
-  );
-  return { bundle: join(cdkOut, entry.Metadata["aws:asset:path"], "index.js"), environment };
-}
-
-/** Runs a bundle's handler once in a fresh process and returns what the handler returned. */
-function invoke(fn: Deployed, event: unknown): Promise<unknown> {
-  // The handler logs to stdout too; its return value follows a marker on a line of its own.
-  const runner =
-    `const MARK=${JSON.stringify(RESULT_MARK)};` +
-    "let input='';process.stdin.on('data',c=>input+=c).on('end',async()=>{" +
-    "const {handler}=require(process.argv[1]);" +
-    "const out=await handler(JSON.parse(input));process.stdout.write('\\n'+MARK+JSON.stringify(out??null)+'\\n');});";
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["-e", runner, fn.bundle], {
-      env: {
-        ...fn.environment,
-        AWS_ENDPOINT_URL_S3: moto.endpoint,
-        AWS_REGION: MOTO_REGION,
-        AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
-        NODE_PATH: join(REPO, "node_modules"),
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", fail);
-    child.on("close", (code) => {
-      const line = stdout.split("\n").find((l) => l.startsWith(RESULT_MARK));
-      if (code !== 0 || !line) fail(new Error(`bundle exited ${code}: ${stderr}\n${stdout}`));
-      else done(JSON.parse(line.slice(RESULT_MARK.length)));
-    });
-    child.stdin.end(JSON.stringify(event));
-  });
-}
+const invoke = async (fn: Deployed, event: unknown) =>
+  (
+    await invokeFresh(fn, event, {
+      endpoint: moto.endpoint,
+      region: MOTO_REGION,
+      accessKeyId: FAKE_CREDENTIALS.accessKeyId,
+      secretAccessKey: FAKE_CREDENTIALS.secretAccessKey,
+    })
+  ).result;
 
 beforeAll(async () => {
   cdkOut = await mkdtemp(join(tmpdir(), "feedpub-cdk-out-"));
-  const synth = spawnSync("npx", ["cdk", "synth", "--no-notices", "--quiet", "--output", cdkOut], {
-    cwd: REPO,
-    env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: "1" },
-    encoding: "utf8",
-    timeout: 180_000,
-  });
-  if (synth.status !== 0) throw new Error(`cdk synth failed: ${synth.stderr}`);
-  const template = JSON.parse(await readFile(join(cdkOut, "FeedpubStack.template.json"), "utf8")) as Template;
-  regenerate = deployed(template, "Regenerate");
-  reconcile = deployed(template, "Reconcile");
+  synthesize(cdkOut);
+  const values = { bucket: BUCKET, distributionDomain: DISTRIBUTION_DOMAIN };
+  regenerate = await deployedFunction(cdkOut, "Regenerate", values);
+  reconcile = await deployedFunction(cdkOut, "Reconcile", values);
   moto = await startMoto();
   s3 = s3Client(moto.endpoint);
   sqs = sqsClient(moto.endpoint);
