@@ -1,6 +1,14 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
+const SEED = new URL("../content/000_4dbd7126f40f73dd.txt", import.meta.url);
+
+/** The seed article's paragraphs (without its title line): the body of every generated article. */
+export async function seedBody(): Promise<string> {
+  const [, ...rest] = (await readFile(SEED, "utf8")).split("\n");
+  return rest.join("\n").trim();
+}
+
 /**
  * Writes `count` seed-shaped Markdown articles (YAML front matter, ~4.5 KB of paragraphs) into
  * `dir`, spread over sections, with dates one hour apart. Deterministic for a given count.

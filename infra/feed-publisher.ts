@@ -323,6 +323,13 @@ export class FeedPublisher extends Construct {
         minify: true,
         // The runtime provides AWS SDK v3; bundling it would only grow the cold start.
         externalModules: ["@aws-sdk/*"],
+        // Two shims keep unused halves of libraries out of the bundle (paths relative to
+        // projectRoot, where esbuild runs): feed imports all of xml-js but only calls js2xml
+        // (no XML parser, no sax); front matter only loads YAML (no YAML writer).
+        esbuildArgs: {
+          "--alias:xml-js": "./functions/xml-js-js2xml.cjs",
+          "--alias:js-yaml": "./functions/js-yaml-loader.cjs",
+        },
         logLevel: nodejs.LogLevel.ERROR,
       },
     });

@@ -4,6 +4,7 @@ import type { PlanEntry, SeenState } from "../core/build.ts";
 import type { SiteConfig } from "../core/config.ts";
 import type { ArticleProblem } from "../core/errors.ts";
 import type { FeedItem } from "../core/model.ts";
+import { articleId } from "../core/urls.ts";
 
 /** The publisher's private index of every article (never served). */
 export const INDEX_KEY = "_state/index.json";
@@ -21,6 +22,8 @@ export interface IndexEntry {
   readonly expiryDate?: string;
   readonly draft?: true;
   readonly id?: string;
+  /** The article id derived with the index's settings, so planning need not hash every path. */
+  readonly uid?: string;
   /** Set when the file could not be published; the other plan fields are then absent. */
   readonly problem?: { readonly reason: string; readonly line?: number };
 }
@@ -67,7 +70,11 @@ export function parseIndex(
       return { index: emptyIndex(config), state: "unreadable" };
     }
     if (value.config === fingerprint) return { index: value, state: "ok" };
-    return { index: { ...value, config: fingerprint, rendered: {} }, state: "settings-changed" };
+    // Ids depend on the site URL: forget the derived ones along with the rendered items.
+    const articles = Object.fromEntries(
+      Object.entries(value.articles).map(([path, { uid: _uid, ...entry }]) => [path, entry]),
+    );
+    return { index: { ...value, config: fingerprint, articles, rendered: {} }, state: "settings-changed" };
   } catch {
     return { index: emptyIndex(config), state: "unreadable" };
   }
@@ -80,8 +87,36 @@ export function serializeIndex(index: FeedIndex): string {
   return `${JSON.stringify({ ...index, articles: sortedRecord(index.articles), rendered: sortedRecord(index.rendered) })}\n`;
 }
 
-function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+/**
+ * The record with its keys in order, so the index serialises to the same bytes however it was
+ * built. Already-ordered records (the common case: an edit keeps every key in place) are
+ * returned as they are; sorting 10,000 keys on every upload showed up in profiles.
+ */
+function sortedRecord<T>(record: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
+  let previous: string | undefined;
+  for (const key in record) {
+    if (previous !== undefined && previous > key) {
+      return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    previous = key;
+  }
+  return record;
+}
+
+/** A copy of an ordered record with `key` set, new keys placed in order (no full sort). */
+export function withEntry<T>(record: Readonly<Record<string, T>>, key: string, value: T): Record<string, T> {
+  if (key in record) return Object.assign({}, record, { [key]: value });
+  const out: Record<string, T> = {};
+  let placed = false;
+  for (const existing in record) {
+    if (!placed && key < existing) {
+      out[key] = value;
+      placed = true;
+    }
+    out[existing] = record[existing] as T;
+  }
+  if (!placed) out[key] = value;
+  return out;
 }
 
 /** The index entry for a parsed article (or its problem), keeping the dates already known. */
@@ -90,6 +125,7 @@ export function entryFor(
   hash: string,
   previous: IndexEntry | undefined,
   now: Date,
+  config: SiteConfig,
 ): IndexEntry {
   const stamp = now.toISOString();
   // A draft that was never published has no first-seen date yet: its clock starts when it is
@@ -114,21 +150,18 @@ export function entryFor(
     ...(result.expiryDate ? { expiryDate: result.expiryDate.toISOString() } : {}),
     ...(result.draft ? { draft: true as const } : {}),
     ...(result.id ? { id: result.id } : {}),
+    uid: articleId(result, config),
   };
 }
 
-/** Plan entries, seen-state and kept paths for core's planFeed, from the index. */
-export function planInputs(index: FeedIndex): { entries: PlanEntry[]; seen: SeenState; keep: string[] } {
+/**
+ * Plan entries for core's planFeed, from the index. The entries double as the seen-state: they
+ * carry firstSeen / hash / changed, kept current by entryFor.
+ */
+export function planInputs(index: FeedIndex): { entries: PlanEntry[]; seen: SeenState } {
   const entries: PlanEntry[] = [];
-  const seen: Record<string, { firstSeen: string; hash: string; changed: string }> = {};
-  const keep: string[] = [];
   for (const [path, entry] of Object.entries(index.articles)) {
-    if (entry.firstSeen)
-      seen[path] = { firstSeen: entry.firstSeen, hash: entry.hash, changed: entry.changed };
-    if (entry.problem) {
-      keep.push(path);
-      continue;
-    }
+    if (entry.problem) continue;
     entries.push({
       path,
       hash: entry.hash,
@@ -138,22 +171,10 @@ export function planInputs(index: FeedIndex): { entries: PlanEntry[]; seen: Seen
       ...(entry.publishDate ? { publishDate: new Date(entry.publishDate) } : {}),
       ...(entry.expiryDate ? { expiryDate: new Date(entry.expiryDate) } : {}),
       ...(entry.id ? { id: entry.id } : {}),
+      ...(entry.uid ? { uid: entry.uid } : {}),
     });
   }
-  return { entries, seen, keep };
-}
-
-/** Applies planFeed's seen-state (first-seen clocks) back onto the entries. */
-export function withSeen(
-  articles: Readonly<Record<string, IndexEntry>>,
-  seen: SeenState,
-): Record<string, IndexEntry> {
-  const out: Record<string, IndexEntry> = {};
-  for (const [path, entry] of Object.entries(articles)) {
-    const record = seen[path];
-    out[path] = record ? { ...entry, firstSeen: record.firstSeen, changed: record.changed } : entry;
-  }
-  return out;
+  return { entries, seen: index.articles };
 }
 
 export function toRendered(item: FeedItem, hash: string): RenderedEntry {

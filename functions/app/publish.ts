@@ -28,7 +28,7 @@ import {
   type RenderedEntry,
   serializeIndex,
   toRendered,
-  withSeen,
+  withEntry,
 } from "./feed-index.ts";
 import { md5, writeIfChanged } from "./write.ts";
 
@@ -102,7 +102,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
     const articles: Record<string, IndexEntry> = {};
     for (const [i, info] of listed.entries()) {
       const read = reads[i] as ReadResult;
-      articles[info.key] = entryFor(read.result, read.hash, previous.articles[info.key], now);
+      articles[info.key] = entryFor(read.result, read.hash, previous.articles[info.key], now, config);
     }
     const outcome = await regenerate({ config, now, content, index: { ...previous, articles }, parsed });
     const written: string[] = [];
@@ -170,7 +170,7 @@ export async function applyChanges(
       const report = await publishAll({ content, output, config, now });
       return { changed: true, written: report.written, problems: report.problems, retries: report.retries };
     }
-    const articles: Record<string, IndexEntry> = { ...index.articles };
+    let articles: Record<string, IndexEntry> = { ...index.articles };
     const parsed = new Map<string, Article>();
     const problems: ArticleProblem[] = [];
     // Settings changed since the index was written: every feed must be re-rendered.
@@ -197,7 +197,7 @@ export async function applyChanges(
           : parseOrProblem(key, object.body);
       if ("reason" in result) problems.push(result);
       else parsed.set(key, result);
-      articles[key] = entryFor(result, hash, previous, now);
+      articles = withEntry(articles, key, entryFor(result, hash, previous, now, config));
       changed = true;
     }
     if (!changed) return { changed: false, written: [], problems, retries: attempt - 1 };
@@ -287,7 +287,7 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
     }
     // A refused article changes the plan (its place goes to the next one): plan again.
     if (refused) continue;
-    const index: FeedIndex = { ...input.index, articles: withSeen(articles, plan.seen), rendered };
+    const index: FeedIndex = { ...input.index, articles, rendered };
     return { index, plan, items, files: renderFeedFiles(assembleFeed(config, items)) };
   }
 }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { parseDocument } from "yaml";
 import { parseConfig, type SiteConfig } from "../core/config.ts";
 import { ConfigError } from "../core/errors.ts";
+import { loadYaml, YamlError } from "../core/front-matter.ts";
 
 export const DEFAULT_CONFIG_FILE = "feedpub.config.yaml";
 
@@ -17,11 +17,16 @@ export async function loadConfigFile(path: string): Promise<SiteConfig> {
         : (error as Error).message;
     throw new ConfigError(path, [reason]);
   }
-  const doc = parseDocument(text, { schema: "core", uniqueKeys: true });
-  if (doc.errors.length)
-    throw new ConfigError(
-      path,
-      doc.errors.map((e) => `not valid YAML: ${e.message.split("\n")[0]}`),
-    );
-  return parseConfig(doc.toJS({ maxAliasCount: 10 }), path);
+  let raw: unknown;
+  try {
+    // The same safe loader as front matter: core schema, unique keys, capped alias expansion.
+    raw = loadYaml(text);
+  } catch (error) {
+    if (!(error instanceof YamlError)) throw error;
+    const where = error.line === undefined ? "" : ` at line ${error.line}, column ${error.column}`;
+    throw new ConfigError(path, [
+      `${error.invalid ? "not valid" : "not usable"} YAML: ${error.message}${where}`,
+    ]);
+  }
+  return parseConfig(raw, path);
 }

@@ -34,7 +34,10 @@ export interface HeldBack {
 export type PlanEntry = Pick<
   Article,
   "path" | "hash" | "date" | "updated" | "publishDate" | "expiryDate" | "draft" | "id"
->;
+> & {
+  /** The article's id if already known (articleId of this entry with the same settings). */
+  readonly uid?: string;
+};
 
 /** An article chosen for the feed, with its id and resolved dates. */
 export interface Chosen {
@@ -47,16 +50,14 @@ export interface Chosen {
 export interface PlanInput {
   readonly config: SiteConfig;
   readonly entries: readonly PlanEntry[];
+  /** First-seen records, already up to date (see updateSeen); read only. */
   readonly seen: SeenState;
   readonly now: Date;
-  /** Files that exist but could not be read this time: their records are kept, not reset. */
-  readonly keep?: readonly string[];
 }
 
 export interface Plan {
   /** Every publishable article, newest first; the feed takes the first `itemLimit` it can render. */
   readonly chosen: readonly Chosen[];
-  readonly seen: SeenState;
   readonly held: readonly HeldBack[];
   /** Articles refused at this stage (a duplicate id). */
   readonly problems: readonly ArticleProblem[];
@@ -74,6 +75,7 @@ export interface BuildInput {
 
 export interface BuildResult extends Omit<Plan, "chosen"> {
   readonly feed: FeedModel;
+  readonly seen: SeenState;
 }
 
 const SUMMARY_LENGTH = 300;
@@ -107,16 +109,7 @@ export function updateSeen(
  * metadata, so it can run over thousands of articles without touching their bodies.
  */
 export function planFeed(input: PlanInput): Plan {
-  const { config, now } = input;
-  // A draft is not public yet, so its first-seen clock (the date of an undated article) only
-  // starts once it stops being a draft.
-  const drafts = input.entries.filter((entry) => entry.draft).map((entry) => entry.path);
-  const seen = updateSeen(
-    input.entries.filter((entry) => !entry.draft),
-    input.seen,
-    now,
-    [...(input.keep ?? []), ...drafts],
-  );
+  const { config, now, seen } = input;
   const held: HeldBack[] = [];
   const problems: ArticleProblem[] = [];
   let nextChange: Date | undefined;
@@ -132,7 +125,7 @@ export function planFeed(input: PlanInput): Plan {
       continue;
     }
     const record = seen[entry.path];
-    const firstSeen = record ? new Date(record.firstSeen) : now;
+    const firstSeen = record?.firstSeen ? new Date(record.firstSeen) : now;
     // Like Hugo, an article without `date` is dated by its `publishDate`: it appears then.
     const published = entry.date ?? entry.publishDate ?? firstSeen;
     const edited = record && record.changed !== record.firstSeen ? new Date(record.changed) : published;
@@ -149,7 +142,7 @@ export function planFeed(input: PlanInput): Plan {
       continue;
     }
     if (entry.expiryDate) noteChange(entry.expiryDate);
-    const id = articleId(entry, config);
+    const id = entry.uid ?? articleId(entry, config);
     const owner = idOwner.get(id);
     if (owner) {
       problems.push({ file: entry.path, reason: `duplicate id "${id}": ${owner} already uses it` });
@@ -159,7 +152,7 @@ export function planFeed(input: PlanInput): Plan {
     chosen.push({ path: entry.path, id, published, updated });
   }
   chosen.sort((a, b) => b.published.getTime() - a.published.getTime() || compare(a.path, b.path));
-  return { chosen, seen, held, problems, ...(nextChange ? { nextChange } : {}) };
+  return { chosen, held, problems, ...(nextChange ? { nextChange } : {}) };
 }
 
 /** Renders one chosen article into a feed item. Throws if its body cannot be rendered. */
@@ -214,8 +207,17 @@ export function assembleFeed(config: SiteConfig, items: readonly FeedItem[]): Fe
  * rendered; one that cannot be is reported and the next article takes its place.
  */
 export function buildFeed(input: BuildInput): BuildResult {
-  const { config } = input;
-  const plan = planFeed({ ...input, entries: input.articles });
+  const { config, now } = input;
+  // A draft is not public yet, so its first-seen clock (the date of an undated article) only
+  // starts once it stops being a draft.
+  const drafts = input.articles.filter((article) => article.draft).map((article) => article.path);
+  const seen = updateSeen(
+    input.articles.filter((article) => !article.draft),
+    input.seen,
+    now,
+    [...(input.keep ?? []), ...drafts],
+  );
+  const plan = planFeed({ config, now, seen, entries: input.articles });
   const byPath = new Map(input.articles.map((article) => [article.path, article]));
   const problems = [...plan.problems];
   const items: FeedItem[] = [];
@@ -230,7 +232,7 @@ export function buildFeed(input: BuildInput): BuildResult {
     }
   }
   const { chosen: _chosen, ...rest } = plan;
-  return { ...rest, problems, feed: assembleFeed(config, items) };
+  return { ...rest, seen, problems, feed: assembleFeed(config, items) };
 }
 
 /** Renders every format of a feed: output key, content type and text. */

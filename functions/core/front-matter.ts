@@ -1,5 +1,5 @@
+import { CORE_SCHEMA, load, Type, YAMLException } from "js-yaml";
 import { parse as parseToml, TomlError } from "smol-toml";
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { ArticleError } from "./errors.ts";
 
 /** Front matter as a plain mapping, the body after it, and a way to find a field's line. */
@@ -41,41 +41,142 @@ function lines(block: string): number {
 }
 
 function parseYamlBlock(source: string, body: string, bodyLine: number): FrontMatter {
-  const counter = new LineCounter();
-  const doc = parseDocument(source, {
-    lineCounter: counter,
-    schema: "core",
-    uniqueKeys: true,
-    prettyErrors: false,
-  });
-  const first = doc.errors[0];
-  if (first) {
-    const line = first.pos ? counter.linePos(first.pos[0]).line + 1 : 1;
-    throw new ArticleError(`front matter is not valid YAML: ${first.message.split("\n")[0]}`, line);
-  }
-  if (doc.contents !== null && !isMap(doc.contents)) {
-    throw new ArticleError("front matter must be a mapping of fields (key: value)", 2);
-  }
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 50 });
+    data = loadYaml(source);
   } catch (error) {
-    throw new ArticleError(`front matter is not usable YAML: ${(error as Error).message}`, 2);
+    if (!(error instanceof YamlError)) throw error;
+    // Syntax errors carry a line within the block; the block starts on line 2 of the file.
+    const line = error.line === undefined ? 2 : error.line + 1;
+    throw new ArticleError(
+      `front matter is ${error.invalid ? "not valid" : "not usable"} YAML: ${error.message}`,
+      line,
+    );
   }
-  const keyLines = new Map<string, number>();
-  if (isMap(doc.contents)) {
-    for (const pair of doc.contents.items) {
-      if (isScalar(pair.key) && pair.key.range) {
-        keyLines.set(String(pair.key.value), counter.linePos(pair.key.range[0]).line + 1);
+  // Nothing but comments or blank lines is no fields; any other non-mapping (`~`, a list) is wrong.
+  if (data === undefined || (data === null && !FIRST_ENTRY.test(source))) data = {};
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new ArticleError("front matter must be a mapping of fields (key: value)", 2);
+  }
+  const fields = data as Record<string, unknown>;
+  return { data: fields, body, bodyLine, lineOf: (key) => yamlKeyLine(source, fields, key) };
+}
+
+/** The first line that is neither blank nor a comment: its indentation and first character. */
+const FIRST_ENTRY = /^( *)([^\s#])/m;
+
+/**
+ * The file line of a top-level key. js-yaml keeps no node positions, so the block's lines are
+ * scanned: in a block mapping a key starts a line at the first entry's indentation (after an
+ * anchor or tag, or as an explicit `? key`), so nested keys and block scalar lines, indented
+ * deeper, never match; in a flow mapping (`{title: x, "tags": [a]}`) it follows `{` or `,`.
+ */
+function yamlKeyLine(source: string, data: Record<string, unknown>, key: string): number | undefined {
+  if (!Object.hasOwn(data, key)) return undefined;
+  const first = FIRST_ENTRY.exec(source);
+  const name = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const quoted = `"${name}"|'${name}'`;
+  const entry = `(?:${name}[ \t]*:(?![^ \t])|(?:${quoted})[ \t]*:)`;
+  const pattern =
+    first?.[2] === "{"
+      ? new RegExp(`(?:^|[{,])[ \t]*${entry}`)
+      : new RegExp(
+          `^${first?.[1] ?? ""}(?:(?:[&!]\\S*[ \t]+)*${entry}|\\?[ \t]+(?:${name}|${quoted})[ \t]*$)`,
+        );
+  const index = source.split("\n").findIndex((l) => pattern.test(l));
+  return index < 0 ? undefined : index + 2;
+}
+
+/** A YAML text that cannot be used: invalid syntax (with its 1-based line and column) or an unsafe result. */
+export class YamlError extends Error {
+  constructor(
+    message: string,
+    readonly invalid: boolean,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(message);
+    this.name = "YamlError";
+  }
+}
+
+// Tags the core schema does not know (`!!js/function`, `!custom`, `!!timestamp`, `!!binary`) are
+// ignored rather than refused, as the `yaml` package did: the value stays the text, list or
+// mapping as written, never an object built by a tag.
+const SCHEMA = CORE_SCHEMA.extend(
+  (["scalar", "sequence", "mapping"] as const).map((kind) => new Type("", { kind, multi: true })),
+);
+
+/** More values than this added by aliases means a "billion laughs" document, not real settings. */
+const MAX_ALIAS_EXPANSION = 1_000;
+/** Deeper than this is only reachable by chaining aliases (js-yaml refuses 100 levels written out). */
+const MAX_ALIAS_DEPTH = 200;
+
+/**
+ * Loads one YAML document with the core schema (null, booleans, numbers, strings: no dates, no
+ * custom types, nothing that runs code); duplicate keys are an error. Throws YamlError.
+ * Shared by front matter and feedpub.config.yaml.
+ */
+export function loadYaml(source: string): unknown {
+  let data: unknown;
+  try {
+    data = load(source, { schema: SCHEMA });
+  } catch (error) {
+    if (!(error instanceof YAMLException)) throw error;
+    if (!error.mark) throw new YamlError(error.reason, true);
+    const lines = source.split("\n");
+    const { line, column } = error.mark;
+    const reason = explain(error.reason, lines[line]?.[column]);
+    if (line < lines.length) throw new YamlError(reason, true, line + 1, column + 1);
+    // js-yaml reports a text that ends too soon (an unclosed quote or list) one line past its end.
+    throw new YamlError(reason, true, lines.length, (lines.at(-1) ?? "").length + 1);
+  }
+  checkAliases(data);
+  return data;
+}
+
+/** js-yaml's reason for a syntax error, reworded where it would mislead an editor. */
+function explain(reason: string, char: string | undefined): string {
+  // The `yaml` package's wording, which editors (and the tests) know.
+  if (reason === "duplicated mapping key") return "Map keys must be unique";
+  // js-yaml calls `title: @name` or `title: `code`` bad indentation.
+  if (reason === "bad indentation of a mapping entry" && (char === "@" || char === "`")) {
+    return `a plain value cannot start with ${char}; put the value in quotes`;
+  }
+  return reason;
+}
+
+/**
+ * js-yaml gives every alias of an anchor the anchor's own object instead of a copy, so even a
+ * "billion laughs" document loads in linear time, but anything walking the result would see the
+ * full expansion (parseDateValue and the config checks JSON.stringify a wrong value for their
+ * message). Counting aliases is not enough: 24 aliases of `[*a, *a]` already give 2^24 values.
+ * This walk visits each shared list or mapping once and adds up what its other uses would cost.
+ */
+function checkAliases(root: unknown): void {
+  const sizes = new Map<object, number>(); // 0 while the value's own children are being walked
+  let added = 0;
+  const size = (value: unknown, depth: number): number => {
+    if (value === null || typeof value !== "object") return 1;
+    const known = sizes.get(value);
+    if (known === 0) throw new YamlError("an alias refers to a list or mapping that contains it", false);
+    if (known !== undefined) {
+      added += known;
+      if (added > MAX_ALIAS_EXPANSION) {
+        throw new YamlError(`aliases expand to more than ${MAX_ALIAS_EXPANSION} values`, false);
       }
+      return known;
     }
-  }
-  return {
-    data: (data ?? {}) as Record<string, unknown>,
-    body,
-    bodyLine,
-    lineOf: (key) => keyLines.get(key),
+    if (depth > MAX_ALIAS_DEPTH) {
+      throw new YamlError(`aliases nest values more than ${MAX_ALIAS_DEPTH} levels deep`, false);
+    }
+    sizes.set(value, 0);
+    let total = 1;
+    for (const child of Object.values(value)) total += size(child, depth + 1);
+    sizes.set(value, total);
+    return total;
   };
+  size(root, 0);
 }
 
 function parseTomlBlock(source: string, body: string, bodyLine: number): FrontMatter {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { App, Duration, Stack, Validations } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
@@ -380,6 +381,52 @@ describe("FeedPublisher (default domain)", () => {
       for (const sdkImport of code.match(/@aws-sdk\/[\w-]+/g) ?? []) {
         expect(code).toContain(`require("${sdkImport}")`);
       }
+    });
+
+    it("bundles only the js2xml half of xml-js, the only part feed calls (no sax)", () => {
+      // The bundles alias "xml-js" to a shim exporting js2xml alone; a feed release calling
+      // anything else from xml-js would break only in Lambda, so check feed's calls here.
+      const feedSource = readFileSync(
+        new URL("../../node_modules/feed/lib/feed.js", import.meta.url),
+        "utf8",
+      );
+      expect(feedSource).toMatch(/^import \* as convert\S* from "xml-js";$/m);
+      const calls = new Set([...feedSource.matchAll(/\bconvert(?:\$\d+)?\.(\w+)/g)].map((m) => m[1]));
+      expect([...calls]).toEqual(["js2xml"]);
+
+      const resource = template.findResources("AWS::Lambda::Function")[
+        logicalIdOf(stack, publisher.regenerateFunction)
+      ] as Json;
+      const bundle = join(app.outdir, (resource.Metadata as Json)["aws:asset:path"] as string, "index.js");
+      const code = readFileSync(bundle, "utf8");
+      expect(code).not.toContain("SAXParser");
+      expect(code).toContain("fullTagEmptyElement"); // one of js2xml's options
+    });
+
+    it("bundles only js-yaml's loader, with the names front matter imports from it", async () => {
+      // The bundles alias "js-yaml" to a shim; it must offer what the source imports, and the
+      // objects must be the ones the loader itself uses (YAMLException identity matters).
+      const source = readFileSync(new URL("../../functions/core/front-matter.ts", import.meta.url), "utf8");
+      const imported =
+        /import \{([^}]*)\} from "js-yaml"/
+          .exec(source)?.[1]
+          ?.split(",")
+          .map((n) => n.trim()) ?? [];
+      const shim = createRequire(import.meta.url)("../../functions/js-yaml-loader.cjs") as Record<
+        string,
+        unknown
+      >;
+      const real = (await import("js-yaml")) as Record<string, unknown>;
+      for (const name of imported) expect(shim[name], name).toBeDefined();
+      expect(() => (shim.load as (s: string) => unknown)("a: [")).toThrow(shim.YAMLException as never);
+
+      const resource = template.findResources("AWS::Lambda::Function")[
+        logicalIdOf(stack, publisher.regenerateFunction)
+      ] as Json;
+      const bundle = join(app.outdir, (resource.Metadata as Json)["aws:asset:path"] as string, "index.js");
+      const code = readFileSync(bundle, "utf8");
+      expect(code).not.toContain("unacceptable kind of an object to dump");
+      expect(real.dump).toBeDefined(); // the message above really is the writer's
     });
   });
 

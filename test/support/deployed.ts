@@ -75,7 +75,14 @@ export async function deployedFunction(
 /** What one invocation in a fresh process returned, how long the process took and its peak memory. */
 export interface Invocation {
   readonly result: unknown;
+  /** From spawning the process to its exit. */
   readonly wallMs: number;
+  /** Node's own start-up, until the runner's first line runs. */
+  readonly bootMs: number;
+  /** Loading the bundle (and the AWS SDK it requires). */
+  readonly loadMs: number;
+  /** Handling the first event. */
+  readonly firstEventMs: number;
   readonly maxRssBytes: number;
 }
 
@@ -92,9 +99,10 @@ export function invokeFresh(
   const runner =
     `const MARK=${JSON.stringify(RESULT_MARK)};` +
     "let input='';process.stdin.on('data',c=>input+=c).on('end',async()=>{" +
-    "const {handler}=require(process.argv[1]);" +
-    "const out=await handler(JSON.parse(input));" +
-    "process.stdout.write('\\n'+MARK+JSON.stringify({out:out??null,rss:process.resourceUsage().maxRSS*1024})+'\\n');});";
+    "const t0=performance.now();const {handler}=require(process.argv[1]);const t1=performance.now();" +
+    "const out=await handler(JSON.parse(input));const t2=performance.now();" +
+    "process.stdout.write('\\n'+MARK+JSON.stringify({out:out??null,rss:process.resourceUsage().maxRSS*1024," +
+    "boot:t0,load:t1-t0,first:t2-t1})+'\\n');});";
   const started = performance.now();
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ["-e", runner, fn.bundle], {
@@ -120,8 +128,21 @@ export function invokeFresh(
         fail(new Error(`bundle exited ${code}: ${stderr}\n${stdout}`));
         return;
       }
-      const { out, rss } = JSON.parse(line.slice(RESULT_MARK.length)) as { out: unknown; rss: number };
-      done({ result: out, wallMs, maxRssBytes: rss });
+      const parsed = JSON.parse(line.slice(RESULT_MARK.length)) as {
+        out: unknown;
+        rss: number;
+        boot: number;
+        load: number;
+        first: number;
+      };
+      done({
+        result: parsed.out,
+        wallMs,
+        bootMs: parsed.boot,
+        loadMs: parsed.load,
+        firstEventMs: parsed.first,
+        maxRssBytes: parsed.rss,
+      });
     });
     child.stdin.end(JSON.stringify(event));
   });

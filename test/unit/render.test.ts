@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { load as parseYaml } from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
 import type { Article } from "../../functions/core/article.ts";
 import { buildFeed, renderFeedFiles } from "../../functions/core/build.ts";
 import { parseConfig } from "../../functions/core/config.ts";

@@ -1,0 +1,444 @@
+/**
+ * `npm run bench`: measures feedpub against the targets of the benchmarks issue and writes the
+ * figures to BENCHMARKS.md. Medians over repeated runs; competing tools are run interleaved so
+ * that machine noise hits both alike. Nothing here asserts: numbers are reported, not tested.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { deflateRawSync } from "node:zlib";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { applyChanges, CONTENT_PREFIX, publishAll } from "../functions/app/publish.ts";
+import { parseConfig } from "../functions/core/config.ts";
+import { S3Storage } from "../functions/storage/s3-storage.ts";
+import { CountingStorage } from "../test/app/counting-storage.ts";
+import { deployedFunction, invokeFresh, synthesize } from "../test/support/deployed.ts";
+import {
+  createBucket,
+  FAKE_CREDENTIALS,
+  MOTO_REGION,
+  type Moto,
+  s3Client,
+  startMoto,
+} from "../test/support/moto.ts";
+import { generateCorpus, seedBody } from "./corpus.ts";
+
+const REPO = new URL("..", import.meta.url).pathname;
+const WORK = join(REPO, "bench/.work");
+const QUICK = process.argv.includes("--quick");
+const SIZES = QUICK ? [200, 1000] : [1000, 10_000];
+const BUCKET_ARTICLES = QUICK ? 1000 : 10_000;
+const config = parseConfig({
+  title: "Bench",
+  url: "https://bench.example/",
+  feedsUrl: "https://cdn.example/feeds/",
+});
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const ms = (value: number) => `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function timed(command: string, args: string[], cwd = REPO): number {
+  const started = performance.now();
+  const run = spawnSync(command, args, { cwd, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`${command} ${args.join(" ")} failed: ${run.stderr}`);
+  return performance.now() - started;
+}
+
+function hugoVersion(): string | undefined {
+  const run = spawnSync("hugo", ["version"], { encoding: "utf8" });
+  return run.status === 0 ? run.stdout.trim().split(" ").slice(0, 2).join(" ") : undefined;
+}
+
+// 1. Full local build, feedpub beside Hugo on the same corpus.
+async function fullBuilds(lines: string[]): Promise<void> {
+  const hugo = hugoVersion();
+  lines.push("## 1. Full local build into the three feeds, beside Hugo", "");
+  lines.push(
+    "`feedpub build` (the CLI, a fresh process, empty output folder) against `hugo` building an RSS",
+    "feed (home page RSS only, no HTML pages) of the same seed-shaped Markdown corpus. Runs alternate",
+    "between the two tools; the ratio is feedpub's median over Hugo's. Target: ≤ 0.5× Hugo's time.",
+    "",
+  );
+  if (!hugo) {
+    lines.push("Hugo is not installed, so the peer is skipped (install it with `apt-get install hugo`).", "");
+  }
+  lines.push(
+    "| articles | runs | feedpub median | Hugo median | ratio | target |",
+    "| ---: | ---: | ---: | ---: | ---: | --- |",
+  );
+  for (const size of SIZES) {
+    const corpus = join(WORK, `corpus-${size}`);
+    await generateCorpus(corpus, size);
+    const cfg = join(WORK, "feedpub.config.yaml");
+    await writeFile(cfg, "title: Bench\nurl: https://bench.example/\n");
+    const site = join(WORK, `hugo-${size}`);
+    await rm(site, { recursive: true, force: true });
+    await mkdir(site, { recursive: true });
+    await writeFile(
+      join(site, "hugo.toml"),
+      `baseURL = "https://bench.example/"\ntitle = "Bench"\ncontentDir = "${corpus}"\n` +
+        'disableKinds = ["taxonomy", "term", "sitemap", "robotsTXT", "404"]\n' +
+        '[outputs]\nhome = ["RSS"]\nsection = []\npage = []\n',
+    );
+    const runs = size >= 10_000 ? 3 : 5;
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      await rm(join(WORK, "out"), { recursive: true, force: true });
+      ours.push(
+        timed(process.execPath, [
+          "bin/feedpub.mjs",
+          "build",
+          "--content",
+          corpus,
+          "--out",
+          join(WORK, "out"),
+          "--config",
+          cfg,
+        ]),
+      );
+      if (hugo) {
+        await rm(join(site, "public"), { recursive: true, force: true });
+        theirs.push(timed("hugo", ["--quiet", "--source", site, "--destination", join(site, "public")]));
+      }
+      log(`  build ${size}: run ${run + 1}/${runs}`);
+    }
+    const ratio = hugo ? median(ours) / median(theirs) : undefined;
+    lines.push(
+      `| ${size.toLocaleString("en-US")} | ${runs} | ${ms(median(ours))} | ${hugo ? ms(median(theirs)) : "skipped"} | ${ratio === undefined ? "—" : `${ratio.toFixed(2)}×`} | ${ratio === undefined ? "—" : ratio <= 0.5 ? "met" : "missed"} |`,
+    );
+  }
+  lines.push("");
+}
+
+async function seedBucket(s3: S3Client, bucket: string, count: number): Promise<void> {
+  const body = await seedBody();
+  let next = 0;
+  const start = Date.UTC(2020, 0, 1);
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < count) {
+        const i = next++;
+        const date = new Date(start + i * 3_600_000).toISOString();
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: `${CONTENT_PREFIX}news/article-${String(i).padStart(5, "0")}.md`,
+            Body: `---\ntitle: "Article ${i}"\ndate: ${date}\ntags: [korea, t${i % 37}]\n---\n${body}\n`,
+          }),
+        );
+      }
+    }),
+  );
+}
+
+function counted(moto: Moto, bucket: string) {
+  const client = s3Client(moto.endpoint);
+  const content = new CountingStorage(new S3Storage(client, bucket, CONTENT_PREFIX));
+  const output = new CountingStorage(new S3Storage(client, bucket));
+  return { content, output, requests: () => content.calls.length + output.calls.length };
+}
+
+// 2. One upload into a big bucket, beside a naive rebuild from a full listing.
+async function singleUpload(lines: string[], moto: Moto, s3: S3Client, bucket: string): Promise<void> {
+  log(`  seeding ${BUCKET_ARTICLES} articles into moto`);
+  await seedBucket(s3, bucket, BUCKET_ARTICLES);
+  const naive = counted(moto, bucket);
+  let started = performance.now();
+  await publishAll({ content: naive.content, output: naive.output, config });
+  const naiveMs = performance.now() - started;
+  const naiveRequests = naive.requests();
+
+  const walls: number[] = [];
+  const requests: number[] = [];
+  const body = await seedBody();
+  for (let run = 0; run < 7; run++) {
+    const key = `news/upload-${run}.md`;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: CONTENT_PREFIX + key,
+        Body: `---\ntitle: "Upload ${run}"\ndate: 2030-01-0${run + 1}T00:00:00Z\n---\n${body}\n`,
+      }),
+    );
+    const stores = counted(moto, bucket);
+    started = performance.now();
+    await applyChanges({
+      content: stores.content,
+      output: stores.output,
+      config,
+      keys: [key],
+      now: new Date("2031-01-01T00:00:00Z"),
+    });
+    walls.push(performance.now() - started);
+    requests.push(stores.requests());
+  }
+  const wall = median(walls.slice(1)); // the first run also warms the client's connections
+  const requestCount = Math.max(...requests);
+  lines.push(
+    `## 2. One article uploaded into a bucket of ${BUCKET_ARTICLES.toLocaleString("en-US")} articles (moto)`,
+    "",
+    "The incremental regeneration the Lambda runs for one S3 event, in process against moto_server,",
+    "beside a naive rebuild that lists and reads the whole bucket. Median of 6 uploads after one",
+    "warm-up. Targets: ≤ 10 S3 requests, ≤ 150 ms.",
+    "",
+    "| path | S3 requests | wall time | target |",
+    "| --- | ---: | ---: | --- |",
+    `| incremental (applyChanges) | ${requestCount} | ${ms(wall)} | ${requestCount <= 10 && wall <= 150 ? "met" : "missed"} |`,
+    `| naive full rebuild from a listing | ${naiveRequests.toLocaleString("en-US")} | ${ms(naiveMs)} | — |`,
+    "",
+    `Ratio: the incremental path takes ${((wall / naiveMs) * 100).toFixed(2)}% of the naive rebuild's time.`,
+    "",
+  );
+}
+
+// 3. A burst of uploads through the queue settings the stack uses, with simulated batching.
+async function burst(lines: string[], moto: Moto, s3: S3Client, bucket: string): Promise<void> {
+  const BURST = QUICK ? 300 : 1000;
+  const BATCH_SIZE = 100;
+  const WINDOW_MS = 5000;
+  const CONCURRENCY = 2;
+  const body = await seedBody();
+  const arrivals: { key: string; at: number }[] = [];
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < BURST) {
+        const i = next++;
+        const key = `burst/b-${String(i).padStart(4, "0")}.md`;
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: CONTENT_PREFIX + key,
+            Body: `---\ntitle: "Burst ${i}"\ndate: 2029-06-01T00:00:00Z\n---\n${body}\n`,
+          }),
+        );
+        arrivals.push({ key, at: performance.now() - started });
+      }
+    }),
+  );
+  arrivals.sort((a, b) => a.at - b.at);
+  // Lambda's SQS poller: a batch closes at BATCH_SIZE messages or WINDOW_MS after its first one.
+  const batches: { keys: string[]; readyAt: number }[] = [];
+  for (const arrival of arrivals) {
+    const open = batches[batches.length - 1];
+    if (open && open.keys.length < BATCH_SIZE && arrival.at - (open.readyAt - WINDOW_MS) < WINDOW_MS) {
+      open.keys.push(arrival.key);
+      if (open.keys.length === BATCH_SIZE) open.readyAt = arrival.at;
+    } else batches.push({ keys: [arrival.key], readyAt: arrival.at + WINDOW_MS });
+  }
+  // Run them with at most CONCURRENCY at once, each no earlier than its batch is ready.
+  let finishedAt = 0;
+  let cursor = 0;
+  let retries = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (cursor < batches.length) {
+        const batch = batches[cursor++] as { keys: string[]; readyAt: number };
+        const wait = batch.readyAt - (performance.now() - started);
+        if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+        const client = s3Client(moto.endpoint);
+        const report = await applyChanges({
+          content: new S3Storage(client, bucket, CONTENT_PREFIX),
+          output: new S3Storage(client, bucket),
+          config,
+          keys: batch.keys,
+          now: new Date("2031-01-01T00:00:00Z"),
+        });
+        retries += report.retries;
+        finishedAt = Math.max(finishedAt, performance.now() - started);
+      }
+    }),
+  );
+  const uploadsDone = arrivals[arrivals.length - 1]?.at ?? 0;
+  lines.push(
+    `## 3. A burst of ${BURST.toLocaleString("en-US")} uploads through the stack's queue settings`,
+    "",
+    `Uploads go to moto as fast as 8 parallel clients manage; the SQS event source is simulated with`,
+    `the stack's settings (batch size ${BATCH_SIZE}, batching window ${WINDOW_MS / 1000} s, at most ${CONCURRENCY} concurrent`,
+    "invocations), and each batch runs the real incremental regeneration against moto. Target: ≤ 20",
+    "regenerations.",
+    "",
+    "| uploads | regenerations | index commit retries | uploads finished after | feeds final after | target |",
+    "| ---: | ---: | ---: | ---: | ---: | --- |",
+    `| ${BURST} | ${batches.length} | ${retries} | ${ms(uploadsDone)} | ${ms(finishedAt)} | ${batches.length <= 20 ? "met" : "missed"} |`,
+    "",
+  );
+}
+
+// 4 and 5. Bundle sizes, cold starts and peak memory of the synthesized Lambda bundles.
+async function bundles(lines: string[], moto: Moto, s3: S3Client, bucket: string): Promise<void> {
+  // Outside the repository: its package.json says "type": "module", which would make Node read
+  // the CommonJS bundles as ES modules. Lambda has no such file around the bundle.
+  const out = await mkdtemp(join(tmpdir(), "feedpub-bench-cdk-"));
+  log("  cdk synth");
+  synthesize(out);
+  const values = { bucket, distributionDomain: "d111111abcdef8.cloudfront.net" };
+  const aws = {
+    endpoint: moto.endpoint,
+    region: MOTO_REGION,
+    accessKeyId: FAKE_CREDENTIALS.accessKeyId,
+    secretAccessKey: FAKE_CREDENTIALS.secretAccessKey,
+  };
+  const regenerate = await deployedFunction(out, "Regenerate", values);
+  const reconcile = await deployedFunction(out, "Reconcile", values);
+
+  lines.push(
+    "## 4. Lambda bundles: size and cold start",
+    "",
+    "Sizes of `index.js` as synthesized into `cdk.out` (raw, and deflated as in the deployment zip).",
+    "Cold start: a fresh Node process that loads the bundle (and the AWS SDK, from the runtime's",
+    "NODE_PATH as in Lambda) and handles its first event against moto: one SQS message for one edited",
+    `article in the ${BUCKET_ARTICLES.toLocaleString("en-US")}-article bucket. Median of 5; an empty \`node -e 0\` process is`,
+    "shown for scale. Targets: ≤ 200 KB, ≤ 250 ms.",
+    "",
+    "| bundle | raw | zipped | target |",
+    "| --- | ---: | ---: | --- |",
+  );
+  for (const [name, fn] of [
+    ["Regenerate", regenerate],
+    ["Reconcile", reconcile],
+  ] as const) {
+    const code = await readFile(fn.bundle);
+    lines.push(
+      `| ${name} | ${kb(code.byteLength)} | ${kb(deflateRawSync(code, { level: 9 }).byteLength)} | ${code.byteLength <= 200 * 1024 ? "met" : "missed"} |`,
+    );
+  }
+  const body = await seedBody();
+  const key = "news/article-00042.md";
+  const colds: number[] = [];
+  const boots: number[] = [];
+  const loads: number[] = [];
+  const firsts: number[] = [];
+  const memories: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: CONTENT_PREFIX + key,
+        Body: `---\ntitle: "Article 42, edit ${run}"\ndate: 2020-01-02T18:00:00Z\n---\n${body}\n`,
+      }),
+    );
+    const event = {
+      Records: [
+        {
+          messageId: `bench-${run}`,
+          body: JSON.stringify({
+            Records: [{ eventName: "ObjectCreated:Put", s3: { object: { key: `${CONTENT_PREFIX}${key}` } } }],
+          }),
+        },
+      ],
+    };
+    const invocation = await invokeFresh(regenerate, event, aws);
+    colds.push(invocation.wallMs);
+    boots.push(invocation.bootMs);
+    loads.push(invocation.loadMs);
+    firsts.push(invocation.firstEventMs);
+    memories.push(invocation.maxRssBytes);
+  }
+  const baseline = median(Array.from({ length: 5 }, () => timed(process.execPath, ["-e", "0"])));
+  const sdkAlone = median(
+    Array.from({ length: 5 }, () => {
+      const run = spawnSync(
+        process.execPath,
+        ["-e", "const t=performance.now();require('@aws-sdk/client-s3');console.log(performance.now()-t)"],
+        { encoding: "utf8", env: { NODE_PATH: join(REPO, "node_modules") } },
+      );
+      return Number(run.stdout.trim());
+    }),
+  );
+  const cold = median(colds);
+  lines.push(
+    "",
+    "| cold start | median | target |",
+    "| --- | ---: | --- |",
+    `| Regenerate: fresh process, first event | ${ms(cold)} | ${cold <= 250 ? "met" : "missed"} |`,
+    `| of which Node start-up (until the first line of JavaScript) | ${ms(median(boots))} | — |`,
+    `| of which loading the bundle and the AWS SDK | ${ms(median(loads))} | — |`,
+    `| (loading the AWS SDK's S3 client alone) | ${ms(sdkAlone)} | — |`,
+    `| of which handling the first event (S3 client set-up, reads, writes) | ${ms(median(firsts))} | — |`,
+    `| empty Node process (\`node -e 0\`), for scale | ${ms(baseline)} | — |`,
+    "",
+  );
+
+  const full = await invokeFresh(reconcile, { source: "aws.events" }, aws);
+  const peak = Math.max(...memories);
+  lines.push(
+    `## 5. Peak memory at ${BUCKET_ARTICLES.toLocaleString("en-US")} articles`,
+    "",
+    "Peak resident set size (`process.resourceUsage().maxRSS`) of the fresh processes above, which",
+    "include Node itself, the AWS SDK and the bundle. Target: a regeneration fits a 128 MB function.",
+    "",
+    "| run | peak RSS | target |",
+    "| --- | ---: | --- |",
+    `| Regenerate, one changed article (max of 5) | ${mb(peak)} | ${peak <= 128 * 1024 * 1024 ? "met" : "missed"} |`,
+    `| Reconcile, full rebuild from a listing (${ms(full.wallMs)}) | ${mb(full.maxRssBytes)} | — (configured 1024 MB) |`,
+    "",
+  );
+  await rm(out, { recursive: true, force: true });
+}
+
+async function machine(): Promise<string[]> {
+  const moto = spawnSync(
+    "/usr/bin/env",
+    ["bash", "-c", "pip show moto 2>/dev/null | sed -n 's/^Version: //p'"],
+    {
+      encoding: "utf8",
+    },
+  ).stdout.trim();
+  return [
+    "## Machine",
+    "",
+    `- CPU: ${cpus()[0]?.model ?? "unknown"} × ${cpus().length}; memory ${(totalmem() / 1024 ** 3).toFixed(0)} GiB`,
+    `- Node ${process.version}; moto ${moto || "unknown"}; ${hugoVersion() ?? "Hugo not installed"}`,
+    `- Date: ${new Date().toISOString().slice(0, 10)}${QUICK ? " (quick run: smaller sizes)" : ""}`,
+    "",
+  ];
+}
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  await mkdir(WORK, { recursive: true });
+  const lines: string[] = [
+    "# Benchmarks",
+    "",
+    "Written by `npm run bench` (bench/run.ts); do not edit by hand. The machine is shared and noisy:",
+    "compare the figures side by side within one run, not across runs.",
+    "",
+    ...(await machine()),
+  ];
+  log("1. full builds");
+  await fullBuilds(lines);
+  const moto = await startMoto();
+  try {
+    const s3 = s3Client(moto.endpoint);
+    const bucket = "bench-site";
+    await createBucket(s3, bucket);
+    log("2. single upload");
+    await singleUpload(lines, moto, s3, bucket);
+    log("3. burst");
+    await burst(lines, moto, s3, bucket);
+    log("4-5. bundles, cold start, memory");
+    await bundles(lines, moto, s3, bucket);
+  } finally {
+    await moto.stop();
+  }
+  lines.push(`The whole run took ${((performance.now() - began) / 1000).toFixed(0)} s.`, "");
+  const target = QUICK ? join(WORK, "BENCHMARKS.quick.md") : join(REPO, "BENCHMARKS.md");
+  await writeFile(target, lines.join("\n"));
+  await stat(target);
+  log(`wrote ${target}`);
+}
+
+await main();
