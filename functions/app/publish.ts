@@ -70,6 +70,8 @@ export interface PublishReport {
 
 const READ_CONCURRENCY = 32;
 const MAX_ATTEMPTS = 8;
+/** Incremental retries are cheap (one index read), so a busy queue may take more of them. */
+const MAX_APPLY_ATTEMPTS = 20;
 
 interface ReadResult {
   readonly result: Article | ArticleProblem;
@@ -163,6 +165,9 @@ export async function applyChanges(
   const { content, output, config } = options;
   const now = options.now ?? new Date();
   const keys = [...new Set(options.keys)].filter((key) => sourceKind(key));
+  // Each key is read (and parsed, if new) once: a retry after losing the race for the index only
+  // re-reads the index, so a long batch cannot keep losing to shorter ones.
+  const observed = await observeKeys(content, keys);
   for (let attempt = 1; ; attempt++) {
     const { index, etag, state } = await loadIndex(output, config);
     if (state === "missing" || state === "unreadable") {
@@ -175,57 +180,80 @@ export async function applyChanges(
     const problems: ArticleProblem[] = [];
     // Settings changed since the index was written: every feed must be re-rendered.
     let changed = state === "settings-changed";
-    for (const key of keys) {
-      const object = await content.get(key);
-      const previous = index.articles[key];
-      if (!object) {
+    for (const seen of observed) {
+      const previous = index.articles[seen.key];
+      if (!seen.object) {
         if (previous) {
-          delete articles[key];
+          delete articles[seen.key];
           changed = true;
         }
         continue;
       }
-      const hash = sha1(object.body);
       // Same bytes as indexed: a duplicate or late event. Nothing to do for this key.
-      if (previous && previous.hash === hash) {
-        if (previous.problem) problems.push({ file: key, ...previous.problem });
+      if (previous && previous.hash === seen.hash) {
+        if (previous.problem) problems.push({ file: seen.key, ...previous.problem });
         continue;
       }
-      const result: Article | ArticleProblem =
-        object.size > MAX_ARTICLE_BYTES
-          ? { file: key, reason: tooLargeReason(object.size) }
-          : parseOrProblem(key, object.body);
+      const result = seen.result();
       if ("reason" in result) problems.push(result);
-      else parsed.set(key, result);
-      articles = withEntry(articles, key, entryFor(result, hash, previous, now, config));
+      else parsed.set(seen.key, result);
+      articles = withEntry(articles, seen.key, entryFor(result, seen.hash, previous, now, config));
       changed = true;
     }
     if (!changed) return { changed: false, written: [], problems, retries: attempt - 1 };
 
     const outcome = await regenerate({ config, now, content, index: { ...index, articles }, parsed });
-    const written: string[] = [];
     const feeds: Record<string, string> = { ...index.feeds };
-    for (const file of outcome.files) {
-      const digest = md5(file.body);
-      if (feeds[file.key] === digest) continue;
-      await output.put(file.key, file.body, {
-        contentType: file.contentType,
-        cacheControl: FEED_CACHE_CONTROL,
-      });
-      feeds[file.key] = digest;
-      written.push(file.key);
-    }
+    const changedFiles = outcome.files.filter((file) => feeds[file.key] !== md5(file.body));
+    await Promise.all(
+      changedFiles.map((file) =>
+        output.put(file.key, file.body, { contentType: file.contentType, cacheControl: FEED_CACHE_CONTROL }),
+      ),
+    );
+    for (const file of changedFiles) feeds[file.key] = md5(file.body);
+    const written = changedFiles.map((file) => file.key);
     try {
       if (await commitIndex(output, { ...outcome.index, feeds }, index, etag, now)) written.push(INDEX_KEY);
       return { changed: true, written, problems, retries: attempt - 1 };
     } catch (error) {
-      if (error instanceof PreconditionFailedError && attempt < MAX_ATTEMPTS) {
+      if (error instanceof PreconditionFailedError && attempt < MAX_APPLY_ATTEMPTS) {
         await backoff(attempt);
         continue;
       }
       throw error;
     }
   }
+}
+
+interface Observed {
+  readonly key: string;
+  /** The object as read, or undefined if it no longer exists. */
+  readonly object?: { readonly size: number };
+  readonly hash: string;
+  /** The parsed article or its problem, computed on first use. */
+  readonly result: () => Article | ArticleProblem;
+}
+
+async function observeKeys(content: Storage, keys: readonly string[]): Promise<Observed[]> {
+  const observed: Observed[] = new Array(keys.length);
+  await forEachLimited(keys, READ_CONCURRENCY, async (key, i) => {
+    const object = await content.get(key);
+    let memo: Article | ArticleProblem | undefined;
+    observed[i] = {
+      key,
+      ...(object ? { object: { size: object.size } } : {}),
+      hash: object ? sha1(object.body) : "",
+      result: () => {
+        if (!object) return { file: key, reason: "the file vanished while publishing" };
+        memo ??=
+          object.size > MAX_ARTICLE_BYTES
+            ? { file: key, reason: tooLargeReason(object.size) }
+            : parseOrProblem(key, object.body);
+        return memo;
+      },
+    };
+  });
+  return observed;
 }
 
 interface RegenerateInput {
