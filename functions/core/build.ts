@@ -12,12 +12,12 @@ import { articleId, articleUrl } from "./urls.ts";
 
 /** What the publisher remembers about a file between builds. */
 export interface SeenRecord {
-  /** When the file was first seen: the date of articles that give none. */
-  readonly firstSeen: string;
+  /** When the file was first seen (ISO text or epoch ms): the date of articles that give none. */
+  readonly firstSeen: string | number;
   /** Hash of the file's bytes at the last build. */
   readonly hash: string;
   /** When the bytes last changed: the `updated` date of articles that give no lastmod. */
-  readonly changed: string;
+  readonly changed: string | number;
 }
 
 /** Path → record. */
@@ -34,10 +34,24 @@ export interface HeldBack {
 export type PlanEntry = Pick<
   Article,
   "path" | "hash" | "date" | "updated" | "publishDate" | "expiryDate" | "draft" | "id"
-> & {
-  /** The article's id if already known (articleId of this entry with the same settings). */
-  readonly uid?: string;
-};
+>;
+
+class LazyChosen implements Chosen {
+  private cachedId: string | undefined;
+  constructor(
+    private readonly entry: PlanEntry,
+    readonly published: Date,
+    readonly updated: Date,
+    private readonly config: SiteConfig,
+  ) {}
+  get path(): string {
+    return this.entry.path;
+  }
+  get id(): string {
+    this.cachedId ??= articleId(this.entry, this.config);
+    return this.cachedId;
+  }
+}
 
 /** An article chosen for the feed, with its id and resolved dates. */
 export interface Chosen {
@@ -142,14 +156,18 @@ export function planFeed(input: PlanInput): Plan {
       continue;
     }
     if (entry.expiryDate) noteChange(entry.expiryDate);
-    const id = entry.uid ?? articleId(entry, config);
-    const owner = idOwner.get(id);
-    if (owner) {
-      problems.push({ file: entry.path, reason: `duplicate id "${id}": ${owner} already uses it` });
-      continue;
+    // Ids derived from paths are unique by construction; only ids written by authors can clash.
+    // Derived ids are computed lazily: only the few articles that make the feed need theirs.
+    if (entry.id) {
+      const id = articleId(entry, config);
+      const owner = idOwner.get(id);
+      if (owner) {
+        problems.push({ file: entry.path, reason: `duplicate id "${id}": ${owner} already uses it` });
+        continue;
+      }
+      idOwner.set(id, entry.path);
     }
-    idOwner.set(id, entry.path);
-    chosen.push({ path: entry.path, id, published, updated });
+    chosen.push(new LazyChosen(entry, published, updated, config));
   }
   chosen.sort((a, b) => b.published.getTime() - a.published.getTime() || compare(a.path, b.path));
   return { chosen, held, problems, ...(nextChange ? { nextChange } : {}) };
