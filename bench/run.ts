@@ -435,6 +435,8 @@ async function main(): Promise<void> {
     await moto.stop();
   }
   lines.push(`The whole run took ${((performance.now() - began) / 1000).toFixed(0)} s.`, "");
+  // The history of what earlier runs showed and what was changed is kept by hand.
+  lines.push(await readFile(join(REPO, "bench/history.md"), "utf8"));
   const target = QUICK ? join(WORK, "BENCHMARKS.quick.md") : join(REPO, "BENCHMARKS.md");
   await writeFile(target, lines.join("\n"));
   await stat(target);
