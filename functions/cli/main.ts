@@ -8,6 +8,7 @@ import {
   publishAll,
   readArticle,
 } from "../app/publish.ts";
+import { readStatus } from "../app/status.ts";
 import type { Article } from "../core/article.ts";
 import { buildFeed } from "../core/build.ts";
 import type { SiteConfig } from "../core/config.ts";
@@ -29,6 +30,8 @@ Usage:
       Validate every article; print file:line: reason; exit 1 on any problem.
   feedpub serve [--content DIR] [--out DIR] [--config FILE] [--port N]
       Build, serve OUT/feeds on http://localhost:8080 (PORT overrides) and rebuild on changes.
+  feedpub status [--out DIR | --bucket NAME] [--config FILE]
+      Print the articles that were rejected (file:line: reason) and when the feeds last changed.
   feedpub rebuild --bucket NAME [--config FILE]
       Full rebuild of a deployed bucket from a listing of s3://NAME/content/ (AWS credentials
       and region from the environment; AWS_ENDPOINT_URL_S3 for S3-compatible servers).
@@ -84,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(config, values);
       case "rebuild":
         return await rebuild(config, values);
+      case "status":
+        return await status(config, values);
       default:
         process.stderr.write(`feedpub: unknown command ${command}\n\n${USAGE}`);
         return 2;
@@ -145,20 +150,39 @@ function printReport(
   );
 }
 
+/** The content and output of a deployed bucket. */
+async function bucketStores(bucket: string) {
+  // Loaded only here: the local commands never need the AWS SDK (nor its start-up time).
+  const { S3Client } = await import("@aws-sdk/client-s3");
+  const { S3Storage } = await import("../storage/s3-storage.ts");
+  const client = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  return { content: new S3Storage(client, bucket, CONTENT_PREFIX), output: new S3Storage(client, bucket) };
+}
+
+async function status(config: SiteConfig, values: Values): Promise<number> {
+  const output = values.bucket ? (await bucketStores(values.bucket)).output : new FsStorage(values.out);
+  const where = values.bucket ? `s3://${values.bucket}/${CONTENT_PREFIX}` : contentPrefix(values);
+  const report = await readStatus(output, config);
+  if (!report.published) {
+    process.stderr.write(
+      `feedpub: nothing published yet in ${values.bucket ? `s3://${values.bucket}` : resolve(values.out)}\n`,
+    );
+    return 1;
+  }
+  process.stdout.write(
+    `last regeneration: ${report.lastRegeneration ?? "unknown"}\n` +
+      `articles: ${report.articles} indexed, ${report.inFeeds} in the feeds, ${report.rejected.length} rejected\n`,
+  );
+  for (const problem of report.rejected) process.stdout.write(`${formatProblem(problem, where)}\n`);
+  return 0;
+}
+
 async function rebuild(config: SiteConfig, values: Values): Promise<number> {
   if (!values.bucket) {
     process.stderr.write("feedpub: rebuild needs --bucket NAME\n");
     return 2;
   }
-  // Loaded only here: the local commands never need the AWS SDK (nor its start-up time).
-  const { S3Client } = await import("@aws-sdk/client-s3");
-  const { S3Storage } = await import("../storage/s3-storage.ts");
-  const client = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
-  const report = await publishAll({
-    config,
-    content: new S3Storage(client, values.bucket, CONTENT_PREFIX),
-    output: new S3Storage(client, values.bucket),
-  });
+  const report = await publishAll({ config, ...(await bucketStores(values.bucket)) });
   printReport(report, values, {
     content: `s3://${values.bucket}/${CONTENT_PREFIX}`,
     feeds: `s3://${values.bucket}/feeds`,

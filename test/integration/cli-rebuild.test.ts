@@ -62,6 +62,24 @@ describe("feedpub rebuild --bucket", () => {
     expect(feed.items.map((item) => item.title).sort()).toEqual(["A", "B title"]);
   });
 
+  it("feedpub status --bucket reports the rejected article from the bucket's index", () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(REPO, "bin/feedpub.mjs"),
+        "status",
+        "--bucket",
+        BUCKET,
+        "--config",
+        join(dir, "feedpub.config.yaml"),
+      ],
+      { cwd: dir, env: { ...process.env, ...motoEnv(moto.endpoint) }, encoding: "utf8" },
+    );
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^articles: 3 indexed, 2 in the feeds, 1 rejected$/m);
+    expect(run.stdout).toMatch(/^s3:\/\/rebuild-site\/content\/bad\.md:2: front matter is not valid YAML/m);
+  });
+
   it("asks for --bucket", () => {
     const run = rebuild();
     expect(run.status).toBe(2);

@@ -1,0 +1,30 @@
+import type { SiteConfig } from "../core/config.ts";
+import type { ArticleProblem } from "../core/errors.ts";
+import type { Storage } from "../storage/port.ts";
+import { INDEX_KEY, indexProblems, parseIndex } from "./feed-index.ts";
+
+/** What editors need to know: what was rejected and why, and when the feeds last changed. */
+export interface PublishStatus {
+  /** False when nothing has been published yet (no index). */
+  readonly published: boolean;
+  readonly articles: number;
+  readonly inFeeds: number;
+  readonly rejected: readonly ArticleProblem[];
+  /** When the last regeneration that changed anything finished (ISO 8601). */
+  readonly lastRegeneration?: string;
+}
+
+/** Reads the status report out of the private index (one GET). */
+export async function readStatus(output: Storage, config: SiteConfig): Promise<PublishStatus> {
+  const object = await output.get(INDEX_KEY);
+  const { index, state } = parseIndex(object?.body, config);
+  if (state === "missing" || state === "unreadable")
+    return { published: false, articles: 0, inFeeds: 0, rejected: [] };
+  return {
+    published: true,
+    articles: Object.keys(index.articles).length,
+    inFeeds: Object.keys(index.rendered).length,
+    rejected: indexProblems(index),
+    ...(index.generatedAt ? { lastRegeneration: index.generatedAt } : {}),
+  };
+}
