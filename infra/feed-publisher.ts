@@ -25,8 +25,11 @@ export const FEEDS_PREFIX = "feeds/";
 export const STATE_PREFIX = "_state/";
 
 /**
- * Timeout and memory of each function, in one place so they can be tuned from measurements.
- * The queue's visibility timeout is derived from the regenerate timeout.
+ * Timeouts and memory, sized from BENCHMARKS.md (10,000 articles on moto): one regeneration
+ * peaks at about 112 MB resident and takes well under a second, so 512 MB (for the CPU share
+ * Lambda gives with it, which shortens each regeneration) with a 60 s ceiling for a 100-event
+ * batch; a full rebuild peaks at about 280 MB and took about a minute against moto, so 1 GB
+ * and 5 minutes. The queue's visibility timeout is derived from the regenerate timeout.
  */
 export const FUNCTION_SIZING = {
   regenerate: { timeout: Duration.seconds(60), memorySize: 512 },
