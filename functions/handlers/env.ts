@@ -24,7 +24,12 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv): Runtime {
   const config = parseConfig(raw, "SITE_CONFIG");
   // Path-style addressing when an endpoint is configured (S3-compatible servers, tests); the SDK
   // itself reads AWS_ENDPOINT_URL_S3, so production and tests run the same code.
-  const client = new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) });
+  const client = new S3Client({
+    forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3),
+    // A stalled request must fail (the SDK retries it, then SQS redelivers the message) instead
+    // of holding the function until its own 60 s timeout.
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 20_000, throwOnRequestTimeout: true },
+  });
   return {
     bucket,
     config,
