@@ -163,13 +163,15 @@ export async function applyChanges(
   options: Stores & { config: SiteConfig; keys: readonly string[]; now?: Date },
 ): Promise<ApplyReport> {
   const { content, output, config } = options;
-  const now = options.now ?? new Date();
   const keys = [...new Set(options.keys)].filter((key) => sourceKind(key));
   // Each key is read (and parsed, if new) once: a retry after losing the race for the index only
   // re-reads the index, so a long batch cannot keep losing to shorter ones.
   const observed = await observeKeys(content, keys);
   for (let attempt = 1; ; attempt++) {
     const { index, etag, state } = await loadIndex(output, config);
+    // The clock is read after the index: a retry must not plan with a time older than the
+    // first-seen dates that other invocations wrote meanwhile.
+    const now = options.now ?? new Date();
     if (state === "missing" || state === "unreadable") {
       // No usable index (a new bucket, or state lost): only a full rebuild knows every article.
       const report = await publishAll({ content, output, config, now });

@@ -146,7 +146,10 @@ export function planFeed(input: PlanInput): Plan {
     const updatedRaw = entry.updated ?? edited;
     const updated = updatedRaw < published ? published : updatedRaw;
     const notBefore = entry.publishDate && entry.publishDate > published ? entry.publishDate : published;
-    if (notBefore > now) {
+    // Only a date the author wrote can schedule an article. A first-seen date recorded by another
+    // invocation whose clock ran a little ahead (or that started later) is never "in the future".
+    const scheduled = entry.date !== undefined || entry.publishDate !== undefined;
+    if (scheduled && notBefore > now) {
       held.push({ file: entry.path, reason: "scheduled", until: notBefore });
       noteChange(notBefore);
       continue;

@@ -150,3 +150,19 @@ describe("applyChanges (incremental regeneration)", () => {
     expect(item.date_published).toBe((firstDate as unknown as { date_published: string }).date_published);
   });
 });
+
+describe("clocks of concurrent invocations", () => {
+  it("an undated article first seen by an invocation with a later clock is never held back", async () => {
+    await write("old.md", article("Old", "2025-01-01"));
+    await publishAll({ config, content, output, now: T0 });
+    // Invocation A (clock 00:10) indexes an undated article...
+    await write("undated.md", article("Undated"));
+    await applyChanges({ config, content, output, keys: ["undated.md"], now: later(10) });
+    // ...then invocation B, whose clock reads 00:05, regenerates for another key.
+    await write("other.md", article("Other", "2025-02-01"));
+    await applyChanges({ config, content, output, keys: ["other.md"], now: later(5) });
+    expect((await titles()).sort()).toEqual(["Old", "Other", "Undated"]);
+    // And a full rebuild finds nothing to correct.
+    expect((await publishAll({ config, content, output, now: later(6) })).written).toEqual([]);
+  });
+});
