@@ -7,11 +7,11 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertValidJsonFeed, assertWellFormedXml, readWithAllReaders } from "../helpers/feed-check.ts";
-import { type Moto, s3Client, sqsClient, startMoto, useMotoEnv } from "../support/moto.ts";
-import { createNotifiedBucket, drainQueue, isS3TestEvent, sqsEvent } from "../support/s3-events.ts";
+import { type HandlerHarness, startHandlerHarness } from "../support/handler-harness.ts";
+import { drainQueue, isS3TestEvent, sqsEvent } from "../support/s3-events.ts";
 
 const BUCKET = "handler-site";
 const SEED_NAME = "000_4dbd7126f40f73dd.txt";
@@ -19,30 +19,19 @@ const SEED = readFileSync(new URL(`../../content/${SEED_NAME}`, import.meta.url)
 const SEED_TITLE = "N. Koreans criticize government calls for “self-reliance”";
 const SITE = { title: "Handler Site", url: "https://site.example/", feedsUrl: "https://cdn.example/feeds/" };
 
-let moto: Moto;
+let harness: HandlerHarness;
 let s3: S3Client;
 let sqs: SQSClient;
 let queueUrl: string;
-let restoreEnv: () => void;
-let handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+let handler: HandlerHarness["handler"];
 
 beforeAll(async () => {
-  moto = await startMoto();
-  restoreEnv = useMotoEnv(moto.endpoint);
-  process.env.BUCKET_NAME = BUCKET;
-  process.env.SITE_CONFIG = JSON.stringify(SITE);
-  s3 = s3Client(moto.endpoint);
-  sqs = sqsClient(moto.endpoint);
-  ({ queueUrl } = await createNotifiedBucket(moto.endpoint, BUCKET));
-  // The handler reads its environment once, at import, like a Lambda cold start.
-  ({ handler } = await import("../../functions/handlers/regenerate.ts"));
+  harness = await startHandlerHarness(BUCKET, SITE);
+  ({ s3, sqs, queueUrl, handler } = harness);
 }, 60_000);
 
 afterAll(async () => {
-  restoreEnv?.();
-  delete process.env.BUCKET_NAME;
-  delete process.env.SITE_CONFIG;
-  await moto?.stop();
+  await harness?.stop();
 });
 
 const put = (key: string, body: string | Uint8Array) =>

@@ -14,19 +14,13 @@
  */
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CONTENT_PREFIX, INDEX_KEY, publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { S3Storage } from "../../functions/storage/s3-storage.ts";
-import { type Moto, s3Client, sqsClient, startMoto, useMotoEnv } from "../support/moto.ts";
-import {
-  createNotifiedBucket,
-  drainQueue,
-  isS3TestEvent,
-  s3RecordsOf,
-  sqsEvent,
-} from "../support/s3-events.ts";
+import { type HandlerHarness, startHandlerHarness } from "../support/handler-harness.ts";
+import { drainQueue, isS3TestEvent, s3RecordsOf, sqsEvent } from "../support/s3-events.ts";
 
 const BUCKET = "torture-site";
 const ITEM_LIMIT = 20;
@@ -119,33 +113,20 @@ const body = (state: State) =>
     state.date === undefined ? "" : `date: ${new Date(state.date).toISOString().replace(".000", "")}\n`
   }---\nAbout ${state.title}.\n`;
 
-let moto: Moto;
+let harness: HandlerHarness;
 let s3: S3Client;
 let sqs: SQSClient;
 let queueUrl: string;
-let restoreEnv: () => void;
-let handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+let handler: HandlerHarness["handler"];
 
 beforeAll(async () => {
-  moto = await startMoto();
-  restoreEnv = useMotoEnv(moto.endpoint);
-  process.env.BUCKET_NAME = BUCKET;
-  process.env.SITE_CONFIG = JSON.stringify(SITE);
-  s3 = s3Client(moto.endpoint);
-  sqs = sqsClient(moto.endpoint);
-  ({ queueUrl } = await createNotifiedBucket(moto.endpoint, BUCKET));
-  // The handler reads its environment once, at import, like a Lambda cold start.
-  ({ handler } = await import("../../functions/handlers/regenerate.ts"));
+  harness = await startHandlerHarness(BUCKET, SITE);
+  ({ s3, sqs, queueUrl, handler } = harness);
 }, 60_000);
 
 afterAll(async () => {
   vi.restoreAllMocks();
-  restoreEnv?.();
-  delete process.env.BUCKET_NAME;
-  delete process.env.SITE_CONFIG;
-  s3?.destroy();
-  sqs?.destroy();
-  await moto?.stop();
+  await harness?.stop();
 });
 
 async function mutate(mutations: Mutation[]): Promise<void> {
