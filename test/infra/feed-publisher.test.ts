@@ -71,6 +71,19 @@ function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown }
   return stack.getLogicalId(construct.node.defaultChild as CfnRole);
 }
 
+/** What both buckets must have: no public access of any kind, S3-managed encryption. */
+const PRIVATE_ENCRYPTED = {
+  PublicAccessBlockConfiguration: {
+    BlockPublicAcls: true,
+    BlockPublicPolicy: true,
+    IgnorePublicAcls: true,
+    RestrictPublicBuckets: true,
+  },
+  BucketEncryption: {
+    ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+  },
+};
+
 describe("FeedPublisher (default domain)", () => {
   let app: App;
   let stack: Stack;
@@ -108,15 +121,7 @@ describe("FeedPublisher (default domain)", () => {
   describe("bucket", () => {
     it("blocks public access, encrypts, versions, logs and expires old versions", () => {
       template.hasResourceProperties("AWS::S3::Bucket", {
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
-        BucketEncryption: {
-          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
-        },
+        ...PRIVATE_ENCRYPTED,
         VersioningConfiguration: { Status: "Enabled" },
         LoggingConfiguration: {
           DestinationBucketName: { Ref: logicalIdOf(stack, publisher.logBucket) },
@@ -139,15 +144,7 @@ describe("FeedPublisher (default domain)", () => {
         ([id]) => id === logicalIdOf(stack, publisher.logBucket),
       ) ?? [undefined, {}];
       expect(propsOf(logBucket)).toMatchObject({
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
-        BucketEncryption: {
-          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
-        },
+        ...PRIVATE_ENCRYPTED,
         OwnershipControls: { Rules: [{ ObjectOwnership: "ObjectWriter" }] },
         LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 90 })] },
       });
