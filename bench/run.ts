@@ -9,7 +9,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { applyChanges, CONTENT_PREFIX, publishAll } from "../functions/app/publish.ts";
+import { applyChanges, CATALOG_PREFIX, CONTENT_PREFIX, INDEX_KEY, publishAll } from "../functions/app/publish.ts";
 import { parseConfig } from "../functions/core/config.ts";
 import { S3Storage } from "../functions/storage/s3-storage.ts";
 import { CountingStorage } from "../test/app/counting-storage.ts";
@@ -185,6 +185,12 @@ async function singleUpload(lines: string[], moto: Moto, s3: S3Client, bucket: s
   }
   const wall = median(walls.slice(1)); // the first run also warms the client's connections
   const requestCount = Math.max(...requests);
+  // What one upload reads and writes of the private state: the index head and one catalog shard.
+  const state = counted(moto, bucket).output;
+  const head = await state.get(INDEX_KEY);
+  const shardNames = (JSON.parse(Buffer.from(head?.body ?? []).toString()) as { shards: string[] }).shards;
+  let shardBytes = 0;
+  for (const name of shardNames) shardBytes += (await state.head(`${CATALOG_PREFIX}${name}.json`))?.size ?? 0;
   lines.push(
     `## 2. One article uploaded into a bucket of ${BUCKET_ARTICLES.toLocaleString("en-US")} articles (moto)`,
     "",
@@ -198,6 +204,9 @@ async function singleUpload(lines: string[], moto: Moto, s3: S3Client, bucket: s
     `| naive full rebuild from a listing | ${naiveRequests.toLocaleString("en-US")} | ${ms(naiveMs)} | — |`,
     "",
     `Ratio: the incremental path takes ${((wall / naiveMs) * 100).toFixed(2)}% of the naive rebuild's time.`,
+    "",
+    `State an upload reads and writes: the index head (${kb(head?.size ?? 0)}, the feed's candidates and rendered`,
+    `items) and one of ${shardNames.length} catalog shards (${kb(shardBytes / Math.max(1, shardNames.length))} on average; the whole catalog is ${kb(shardBytes)}).`,
     "",
   );
 }

@@ -5,15 +5,34 @@ import type { SiteConfig } from "../core/config.ts";
 import type { ArticleProblem } from "../core/errors.ts";
 import type { FeedItem } from "../core/model.ts";
 
-/** The publisher's private index of every article (never served). */
+/**
+ * The publisher's private state (never served) is a small head plus a catalog split into shards.
+ *
+ * - The head (`_state/index.json`) is the single commit point, written with If-Match. It holds
+ *   the feed's planning candidates (every article that is or could next be in the feed, see
+ *   selectCandidates), the rendered feed items, the feeds' MD5s and the names of the catalog
+ *   shards it was committed with.
+ * - The catalog (`_state/catalog/<hash>.json`) has one entry per article file, spread over
+ *   shards by a hash of the path. Shards are named by the hash of their bytes and never
+ *   overwritten: a change writes a new shard, and the head that names it makes it current. An
+ *   invocation that loses the race for the head leaves only an unreferenced shard behind, which
+ *   the full rebuild deletes later.
+ *
+ * One upload therefore reads and writes the head and one shard (kilobytes) instead of the state of
+ * every article; only a full rebuild, or a feed whose candidates ran out, reads every shard.
+ */
 export const INDEX_KEY = "_state/index.json";
-const INDEX_VERSION = 2;
+export const CATALOG_PREFIX = "_state/catalog/";
+const INDEX_VERSION = 3;
+/** Catalog entries per shard a full rebuild aims for. */
+const SHARD_TARGET = 256;
+const MAX_SHARDS = 1024;
 
 /** What the index keeps per article file: enough to plan the feed without reading any body. */
 export interface IndexEntry {
   /** Hash of the file's bytes (64 bits of SHA-1: enough to tell versions of one file apart). */
   readonly hash: string;
-  // Times are epoch milliseconds: cheaper than ISO text for 10,000 entries on every upload.
+  // Times are epoch milliseconds: cheaper than ISO text for 10,000 entries.
   /** When the file was first seen (0 for a draft never published yet). */
   readonly firstSeen: number;
   /** When its bytes last changed. */
@@ -28,20 +47,40 @@ export interface IndexEntry {
   readonly problem?: { readonly reason: string; readonly line?: number };
 }
 
+/** Path → entry, in path order. */
+export type Catalog = Readonly<Record<string, IndexEntry>>;
+
 /** A rendered feed item, cached while it is in the feed so that its body need not be read again. */
 export interface RenderedEntry {
   readonly hash: string;
   readonly item: Omit<FeedItem, "published" | "updated"> & { published: string; updated: string };
 }
 
+/** Where an article stands in the feed's order: newest first, then by path. */
+export interface Rank {
+  readonly published: number;
+  readonly path: string;
+}
+
 export interface FeedIndex {
   readonly version: number;
   /** Fingerprint of the site settings the rendered items were made with. */
   readonly config: string;
-  readonly articles: Readonly<Record<string, IndexEntry>>;
+  /** Catalog object name of each shard ("" for an empty shard); the length is the shard count. */
+  readonly shards: readonly string[];
+  /** The planning candidates, a subset of the catalog (see selectCandidates). */
+  readonly candidates: Catalog;
+  /**
+   * The best-ranked publishable article left out of the candidates, if any: every publishable
+   * article ranked above it is a candidate, so a feed made only of items above it is exact.
+   */
+  readonly floor?: Rank;
   readonly rendered: Readonly<Record<string, RenderedEntry>>;
   /** MD5 (quoted, as S3 ETags) of each feed file as last written. */
   readonly feeds: Readonly<Record<string, string>>;
+  readonly counts: { readonly articles: number; readonly problems: number };
+  /** When a scheduled article is due or one in the feed expires (epoch ms): the feeds change then. */
+  readonly nextChange?: number;
   /** When the last regeneration that changed anything finished. */
   readonly generatedAt?: string;
 }
@@ -51,60 +90,223 @@ export function configFingerprint(config: SiteConfig): string {
 }
 
 export function emptyIndex(config: SiteConfig): FeedIndex {
-  return { version: INDEX_VERSION, config: configFingerprint(config), articles: {}, rendered: {}, feeds: {} };
-}
-
-/**
- * Reads the stored index; anything unreadable or of another version starts afresh. Rendered
- * items depend on the settings (links, authors), so they are dropped when those changed.
- */
-export function parseIndex(
-  bytes: Uint8Array | undefined,
-  config: SiteConfig,
-): { index: FeedIndex; state: IndexState } {
-  const fingerprint = configFingerprint(config);
-  if (!bytes) return { index: emptyIndex(config), state: "missing" };
-  let index: FeedIndex;
-  try {
-    const value = JSON.parse(Buffer.from(bytes).toString("utf8")) as StoredIndex;
-    if (value?.version === INDEX_VERSION && Array.isArray(value.articles)) {
-      index = { ...value, articles: decodeRows(value.articles) };
-    } else if (value?.version === 1 && value.articles && typeof value.articles === "object") {
-      // The first layout kept entries as objects; read it so no first-seen date is lost.
-      index = {
-        ...value,
-        version: INDEX_VERSION,
-        articles: decodeV1(value.articles as Record<string, Record<string, unknown>>),
-      };
-    } else {
-      return { index: emptyIndex(config), state: "unreadable" };
-    }
-  } catch {
-    return { index: emptyIndex(config), state: "unreadable" };
-  }
-  if (index.config === fingerprint) return { index, state: "ok" };
-  return { index: { ...index, config: fingerprint, rendered: {} }, state: "settings-changed" };
+  return {
+    version: INDEX_VERSION,
+    config: configFingerprint(config),
+    shards: [],
+    candidates: {},
+    rendered: {},
+    feeds: {},
+    counts: { articles: 0, problems: 0 },
+  };
 }
 
 /** How the stored index was found. */
 export type IndexState = "ok" | "settings-changed" | "missing" | "unreadable";
 
-type StoredIndex = Omit<FeedIndex, "articles"> & { articles: unknown };
+export interface ParsedIndex {
+  readonly index: FeedIndex;
+  readonly state: IndexState;
+  /** Set for an index of an earlier layout, which kept every entry inline. */
+  readonly legacy?: Catalog;
+}
 
 /**
- * Articles are stored as one row each, [path, hash, firstSeen, changed, date, updated,
- * publishDate, expiryDate, flags, id, problem, problem line], with times as epoch milliseconds
- * (0 for none) and trailing empty cells left out. At 10,000 articles this is a third of the size
- * of one object per article, and reading, planning and writing the index is what one upload costs.
+ * Reads the stored head; anything unreadable starts afresh. Rendered items depend on the
+ * settings (links, authors), so they are dropped when those changed. Earlier layouts kept every
+ * entry in this one object: they come back as `legacy`, so that no first-seen date is lost.
  */
-type Row = [string, string, ...(string | number)[]];
+export function parseIndex(bytes: Uint8Array | undefined, config: SiteConfig): ParsedIndex {
+  const fingerprint = configFingerprint(config);
+  if (!bytes) return { index: emptyIndex(config), state: "missing" };
+  let parsed: { index: FeedIndex; legacy?: Catalog };
+  try {
+    const value = JSON.parse(Buffer.from(bytes).toString("utf8")) as Record<string, unknown>;
+    parsed = decodeHead(value, config);
+  } catch {
+    return { index: emptyIndex(config), state: "unreadable" };
+  }
+  const { index, legacy } = parsed;
+  const extra = legacy ? { legacy } : {};
+  if (index.config === fingerprint) return { index, state: "ok", ...extra };
+  return { index: { ...index, config: fingerprint, rendered: {} }, state: "settings-changed", ...extra };
+}
+
+function decodeHead(
+  value: Record<string, unknown>,
+  config: SiteConfig,
+): { index: FeedIndex; legacy?: Catalog } {
+  const common = {
+    ...emptyIndex(config),
+    config: typeof value.config === "string" ? value.config : "",
+    rendered: (value.rendered ?? {}) as FeedIndex["rendered"],
+    feeds: (value.feeds ?? {}) as FeedIndex["feeds"],
+    ...(typeof value.generatedAt === "string" ? { generatedAt: value.generatedAt } : {}),
+    ...(typeof value.nextChange === "number" ? { nextChange: value.nextChange } : {}),
+  };
+  if (value.version === INDEX_VERSION) {
+    if (!Array.isArray(value.shards) || !Array.isArray(value.candidates)) throw new Error("malformed head");
+    const floor = value.floor as [number, string] | undefined;
+    const counts = value.counts as FeedIndex["counts"];
+    return {
+      index: {
+        ...common,
+        shards: value.shards.map(String),
+        candidates: decodeRows(value.candidates),
+        ...(floor ? { floor: { published: floor[0], path: floor[1] } } : {}),
+        counts: { articles: Number(counts?.articles) || 0, problems: Number(counts?.problems) || 0 },
+      },
+    };
+  }
+  let legacy: Record<string, IndexEntry>;
+  if (value.version === 2 && Array.isArray(value.articles)) legacy = decodeRows(value.articles);
+  else if (value.version === 1 && value.articles && typeof value.articles === "object")
+    legacy = decodeV1(value.articles as Record<string, Record<string, unknown>>);
+  else throw new Error("unknown index layout");
+  return { index: { ...common, counts: countsOf(legacy) }, legacy };
+}
 
 export function serializeIndex(index: FeedIndex): string {
-  const articles: Row[] = [];
-  for (const [path, entry] of Object.entries(sortedRecord(index.articles)))
-    articles.push(encodeRow(path, entry));
-  return `${JSON.stringify({ ...index, articles, rendered: sortedRecord(index.rendered) })}\n`;
+  const candidates: Row[] = [];
+  for (const [path, entry] of Object.entries(sortedRecord(index.candidates)))
+    candidates.push(encodeRow(path, entry));
+  const { floor, ...rest } = index;
+  return `${JSON.stringify({
+    ...rest,
+    version: INDEX_VERSION,
+    candidates,
+    ...(floor ? { floor: [floor.published, floor.path] } : {}),
+    rendered: sortedRecord(index.rendered),
+  })}\n`;
 }
+
+// Catalog shards.
+
+/** How many shards a catalog of `articles` entries is split into: a power of two. */
+export function shardCountFor(articles: number): number {
+  let count = 1;
+  while (count < MAX_SHARDS && count * SHARD_TARGET < articles) count *= 2;
+  return count;
+}
+
+/** The shard of a path: FNV-1a over its UTF-16 code units, which never changes between versions. */
+export function shardOf(path: string, count: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) {
+    hash ^= path.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % count;
+}
+
+export function catalogKey(name: string): string {
+  return `${CATALOG_PREFIX}${name}.json`;
+}
+
+/** A shard's bytes and its name (the hash of those bytes); an empty shard has neither. */
+export function serializeShard(entries: Catalog): { name: string; body: string } | undefined {
+  const rows: Row[] = [];
+  for (const [path, entry] of Object.entries(sortedRecord(entries))) rows.push(encodeRow(path, entry));
+  if (rows.length === 0) return undefined;
+  const body = `${JSON.stringify({ version: INDEX_VERSION, rows })}\n`;
+  return { name: createHash("sha1").update(body).digest("hex").slice(0, 20), body };
+}
+
+export function parseShard(bytes: Uint8Array): Record<string, IndexEntry> {
+  const value = JSON.parse(Buffer.from(bytes).toString("utf8")) as { version?: number; rows?: unknown };
+  if (value.version !== INDEX_VERSION || !Array.isArray(value.rows))
+    throw new Error("malformed catalog shard");
+  return decodeRows(value.rows);
+}
+
+/** The catalog split into `count` shards, each in path order. */
+export function splitCatalog(catalog: Catalog, count: number): Record<string, IndexEntry>[] {
+  const shards: Record<string, IndexEntry>[] = Array.from({ length: count }, () => ({}));
+  for (const path of Object.keys(catalog).sort(comparePaths)) {
+    (shards[shardOf(path, count)] as Record<string, IndexEntry>)[path] = catalog[path] as IndexEntry;
+  }
+  return shards;
+}
+
+export function countsOf(catalog: Catalog): FeedIndex["counts"] {
+  let problems = 0;
+  let articles = 0;
+  for (const path in catalog) {
+    articles++;
+    if (catalog[path]?.problem) problems++;
+  }
+  return { articles, problems };
+}
+
+// Candidates.
+
+/** When an article appears in the feed, the same way planFeed dates it. */
+export function publishedOf(entry: IndexEntry, now: number): number {
+  return entry.date ?? entry.publishDate ?? (entry.firstSeen || now);
+}
+
+/** Whether `a` comes before `b` in the feed (newer, or as new with a smaller path). */
+export function ranksAbove(a: Rank, b: Rank): boolean {
+  return a.published > b.published || (a.published === b.published && a.path < b.path);
+}
+
+/**
+ * The planning candidates out of a set of entries, and the new floor. Kept: every article that
+ * is publishable now and ranks above the floor, up to `keep` of them (newest first); every
+ * scheduled article (it appears later without another upload); and every article with an id its
+ * author wrote (only those can clash, and planFeed settles a clash by path, whatever the dates).
+ * Drafts, expired articles and files with a problem are left to the catalog: they can only come
+ * back through an upload, which puts them through here again.
+ */
+export function selectCandidates(
+  entries: Catalog,
+  now: Date,
+  keep: number,
+  floor?: Rank,
+): { candidates: Record<string, IndexEntry>; floor?: Rank } {
+  const stamp = now.getTime();
+  const kept = new Set<string>();
+  const publishable: Rank[] = [];
+  for (const path in entries) {
+    const entry = entries[path] as IndexEntry;
+    if (entry.problem || entry.draft) continue;
+    const published = publishedOf(entry, stamp);
+    const authorDated = entry.date !== undefined || entry.publishDate !== undefined;
+    const notBefore = Math.max(published, entry.publishDate ?? 0);
+    if (entry.id) kept.add(path);
+    if (authorDated && notBefore > stamp) {
+      kept.add(path);
+      continue;
+    }
+    if (entry.expiryDate !== undefined && entry.expiryDate <= stamp) continue;
+    publishable.push({ published, path });
+  }
+  publishable.sort((a, b) => (ranksAbove(a, b) ? -1 : ranksAbove(b, a) ? 1 : 0));
+  let next = floor;
+  let taken = 0;
+  for (const rank of publishable) {
+    if (taken < keep && (!floor || ranksAbove(rank, floor))) {
+      kept.add(rank.path);
+      taken++;
+    } else {
+      if (!next || ranksAbove(rank, next)) next = rank;
+      // Sorted: the first one left out is the best-ranked of them.
+      break;
+    }
+  }
+  const candidates: Record<string, IndexEntry> = {};
+  for (const path of [...kept].sort(comparePaths)) candidates[path] = entries[path] as IndexEntry;
+  return { candidates, ...(next ? { floor: next } : {}) };
+}
+
+// Rows.
+
+/**
+ * Entries are stored as one row each, [path, hash, firstSeen, changed, date, updated,
+ * publishDate, expiryDate, flags, id, problem, problem line], with times as epoch milliseconds
+ * (0 for none) and trailing empty cells left out: a third of the size of one object per entry.
+ */
+type Row = [string, string, ...(string | number)[]];
 
 function encodeRow(path: string, entry: IndexEntry): Row {
   const row: Row = [
@@ -177,16 +379,19 @@ function decodeV1(articles: Record<string, Record<string, unknown>>): Record<str
   return out;
 }
 
+function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /**
- * The record with its keys in order, so the index serialises to the same bytes however it was
- * built. Already-ordered records (the common case: an edit keeps every key in place) are
- * returned as they are; sorting 10,000 keys on every upload showed up in profiles.
+ * The record with its keys in order, so that state serialises to the same bytes however it was
+ * built. Already-ordered records (the common case) are returned as they are.
  */
 function sortedRecord<T>(record: Readonly<Record<string, T>>): Readonly<Record<string, T>> {
   let previous: string | undefined;
   for (const key in record) {
     if (previous !== undefined && previous > key) {
-      return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      return Object.fromEntries(Object.entries(record).sort(([a], [b]) => comparePaths(a, b)));
     }
     previous = key;
   }
@@ -243,14 +448,15 @@ export function entryFor(
 }
 
 /**
- * Plan entries for core's planFeed, from the index. The entries double as the seen-state: they
- * carry firstSeen / hash / changed, kept current by entryFor.
+ * Plan entries for core's planFeed. The entries double as the seen-state: they carry
+ * firstSeen / hash / changed, kept current by entryFor.
  */
-export function planInputs(index: FeedIndex): { entries: PlanEntry[]; seen: SeenState } {
-  const entries: PlanEntry[] = [];
-  for (const [path, entry] of Object.entries(index.articles)) {
+export function planInputs(entries: Catalog): { entries: PlanEntry[]; seen: SeenState } {
+  const out: PlanEntry[] = [];
+  for (const path in entries) {
+    const entry = entries[path] as IndexEntry;
     if (entry.problem) continue;
-    entries.push({
+    out.push({
       path,
       hash: entry.hash,
       draft: entry.draft === true,
@@ -261,7 +467,7 @@ export function planInputs(index: FeedIndex): { entries: PlanEntry[]; seen: Seen
       ...(entry.id ? { id: entry.id } : {}),
     });
   }
-  return { entries, seen: index.articles };
+  return { entries: out, seen: entries };
 }
 
 export function toRendered(item: FeedItem, hash: string): RenderedEntry {
@@ -275,17 +481,14 @@ export function fromRendered(entry: RenderedEntry): FeedItem {
   return { ...entry.item, published: new Date(entry.item.published), updated: new Date(entry.item.updated) };
 }
 
-/** The problems recorded in the index, in file order. */
-export function indexProblems(index: FeedIndex): ArticleProblem[] {
-  return Object.entries(index.articles).flatMap(([file, entry]) =>
-    entry.problem
-      ? [
-          {
-            file,
-            reason: entry.problem.reason,
-            ...(entry.problem.line !== undefined ? { line: entry.problem.line } : {}),
-          },
-        ]
-      : [],
-  );
+/** The problems recorded in a catalog, in file order. */
+export function indexProblems(catalog: Catalog): ArticleProblem[] {
+  return Object.keys(catalog)
+    .sort(comparePaths)
+    .flatMap((file) => {
+      const problem = catalog[file]?.problem;
+      return problem
+        ? [{ file, reason: problem.reason, ...(problem.line !== undefined ? { line: problem.line } : {}) }]
+        : [];
+    });
 }

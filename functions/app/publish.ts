@@ -16,6 +16,10 @@ import { MAX_ARTICLE_BYTES, parseArticle, sourceKind, tooLargeReason } from "../
 import { PreconditionFailedError } from "../storage/errors.ts";
 import type { ObjectInfo, Storage } from "../storage/port.ts";
 import {
+  CATALOG_PREFIX,
+  type Catalog,
+  catalogKey,
+  countsOf,
   entryFor,
   type FeedIndex,
   fromRendered,
@@ -23,16 +27,24 @@ import {
   type IndexEntry,
   type IndexState,
   indexProblems,
+  type ParsedIndex,
   parseIndex,
+  parseShard,
   planInputs,
+  type Rank,
   type RenderedEntry,
+  ranksAbove,
+  selectCandidates,
   serializeIndex,
+  serializeShard,
+  shardCountFor,
+  shardOf,
+  splitCatalog,
   toRendered,
-  withEntry,
 } from "./feed-index.ts";
 import { md5, writeIfChanged } from "./write.ts";
 
-export { INDEX_KEY } from "./feed-index.ts";
+export { CATALOG_PREFIX, INDEX_KEY } from "./feed-index.ts";
 /** Where editors upload articles in a bucket. */
 export const CONTENT_PREFIX = "content/";
 /** Readers and CDNs may keep a feed for five minutes, then revalidate (usually a 304). */
@@ -54,6 +66,8 @@ export interface PublishOptions extends Stores {
   readonly now?: Date;
   readonly cache?: ArticleCache;
   readonly onProgress?: (done: number, total: number) => void;
+  /** How old an unreferenced catalog shard must be before it is deleted (default one hour). */
+  readonly stateGraceMs?: number;
 }
 
 export interface PublishReport {
@@ -80,9 +94,10 @@ interface ReadResult {
 }
 
 /**
- * Full rebuild: reads every article, rebuilds the index (keeping known first-seen dates), writes
- * the feeds whose bytes changed and commits the index. This is `feedpub build`, `feedpub rebuild`
- * and the scheduled reconciliation that repairs anything an event missed.
+ * Full rebuild: reads every article, rebuilds the catalog (keeping known first-seen dates), writes
+ * the feeds whose bytes changed, the catalog shards that changed and commits the index. This is
+ * `feedpub build`, `feedpub rebuild` and the scheduled reconciliation that repairs anything an
+ * event missed. Afterwards it deletes catalog shards no index names any more.
  */
 export async function publishAll(options: PublishOptions): Promise<PublishReport> {
   const { content, output, config, cache } = options;
@@ -100,13 +115,35 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
   for (const { result } of reads) if (!("reason" in result)) parsed.set(result.path, result);
 
   for (let attempt = 1; ; attempt++) {
-    const { index: previous, etag } = await loadIndex(output, config);
+    const loaded = await loadIndex(output, config);
+    let previous: Catalog;
+    try {
+      previous = await loadCatalog(output, loaded, new Map());
+    } catch (error) {
+      if (!(error instanceof StaleIndexError)) throw error;
+      if (attempt < MAX_ATTEMPTS) {
+        await backoff(attempt);
+        continue;
+      }
+      // The state is damaged beyond a race: rebuild it; only first-seen dates of undated articles are lost.
+      previous = {};
+    }
     const articles: Record<string, IndexEntry> = {};
     for (const [i, info] of listed.entries()) {
       const read = reads[i] as ReadResult;
-      articles[info.key] = entryFor(read.result, read.hash, previous.articles[info.key], now);
+      articles[info.key] = entryFor(read.result, read.hash, previous[info.key], now);
     }
-    const outcome = await regenerate({ config, now, content, index: { ...previous, articles }, parsed });
+    const outcome = await regenerate({
+      config,
+      now,
+      content,
+      entries: articles,
+      rendered: loaded.index.rendered,
+      parsed,
+    });
+    const catalog = outcome.entries;
+    const shards = splitCatalog(catalog, shardCountFor(listed.length)).map(serializeShard);
+    const known = new Set(loaded.index.shards);
     const written: string[] = [];
     const unchanged: string[] = [];
     const feeds: Record<string, string> = {};
@@ -119,8 +156,27 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       (changed ? written : unchanged).push(file.key);
       feeds[file.key] = md5(file.body);
     }
+    await forEachLimited(shards, READ_CONCURRENCY, async (shard) => {
+      if (shard && !known.has(shard.name)) await putShard(output, shard);
+    });
+    const next: FeedIndex = {
+      ...loaded.index,
+      shards: shards.map((shard) => shard?.name ?? ""),
+      ...selectCandidates(catalog, now, candidatesFor(config)),
+      rendered: outcome.rendered,
+      feeds,
+      counts: countsOf(catalog),
+    };
+    withNextChange(next, outcome.plan.nextChange);
+    if (!next.floor) delete (next as { floor?: Rank }).floor;
     try {
-      const committed = await commitIndex(output, { ...outcome.index, feeds }, etag, now, previous);
+      const committed = await commitIndex(
+        output,
+        next,
+        loaded.etag,
+        now,
+        loaded.legacy ? undefined : loaded.index,
+      );
       (committed ? written : unchanged).push(INDEX_KEY);
     } catch (error) {
       if (error instanceof PreconditionFailedError && attempt < MAX_ATTEMPTS) {
@@ -129,10 +185,11 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       }
       throw error;
     }
+    await collectCatalog(output, new Set(next.shards), options.stateGraceMs ?? STATE_GRACE_MS);
     return {
       articles: listed.length,
       published: outcome.items.length,
-      problems: sortProblems([...indexProblems(outcome.index), ...outcome.plan.problems]),
+      problems: sortProblems([...indexProblems(catalog), ...outcome.plan.problems]),
       held: outcome.plan.held,
       written,
       unchanged,
@@ -149,15 +206,19 @@ export interface ApplyReport {
   /** Problems of the articles named in this change. */
   readonly problems: readonly ArticleProblem[];
   readonly retries: number;
+  /** Whether the planning candidates ran out and every catalog shard had to be read. */
+  readonly readWholeCatalog: boolean;
 }
 
 /**
  * Incremental regeneration for a set of changed article keys (creates, edits and deletes alike):
- * reads each key's current state (never trusting event order), updates the index, re-renders the
- * feeds from the index (bodies only for items not already rendered) and commits the index with a
- * conditional write, retrying from the start if another invocation committed first. Feeds are
- * written before the commit, so the invocation that commits last always leaves feeds matching the
- * committed index. S3 requests: index GET, one GET per key, up to three feed PUTs, index PUT.
+ * reads each key's current state (never trusting event order), updates the catalog shards of
+ * those keys and the planning candidates, re-renders the feeds from the candidates (bodies only
+ * for items not already rendered) and commits the index with a conditional write, retrying from
+ * the start if another invocation committed first. Feeds and shards are written before the
+ * commit, so the invocation that commits last always leaves feeds matching the committed index.
+ * S3 requests for one key: its GET, the index GET, one shard GET and PUT, up to three feed PUTs
+ * and the index PUT.
  */
 export async function applyChanges(
   options: Stores & { config: SiteConfig; keys: readonly string[]; now?: Date },
@@ -167,26 +228,62 @@ export async function applyChanges(
   // Each key is read (and parsed, if new) once: a retry after losing the race for the index only
   // re-reads the index, so a long batch cannot keep losing to shorter ones.
   const observed = await observeKeys(content, keys);
+  const fullRebuild = async (): Promise<ApplyReport> => {
+    const report = await publishAll({
+      content,
+      output,
+      config,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    return {
+      changed: true,
+      written: report.written,
+      problems: report.problems,
+      retries: report.retries,
+      readWholeCatalog: true,
+    };
+  };
   for (let attempt = 1; ; attempt++) {
-    const { index, etag, state } = await loadIndex(output, config);
+    const loaded = await loadIndex(output, config);
+    const { index, state } = loaded;
     // The clock is read after the index: a retry must not plan with a time older than the
     // first-seen dates that other invocations wrote meanwhile.
     const now = options.now ?? new Date();
-    if (state === "missing" || state === "unreadable") {
-      // No usable index (a new bucket, or state lost): only a full rebuild knows every article.
-      const report = await publishAll({ content, output, config, now });
-      return { changed: true, written: report.written, problems: report.problems, retries: report.retries };
+    // No usable index (a new bucket, lost state, an earlier layout): only a full rebuild knows
+    // every article.
+    if (state === "missing" || state === "unreadable" || loaded.legacy) return fullRebuild();
+    const count = Math.max(1, index.shards.length);
+    const shards = new Map<number, Record<string, IndexEntry>>();
+    const before = new Map<number, FeedIndex["counts"]>();
+    const loadShards = (slots: Iterable<number>) =>
+      loadShardsInto(output, index, count, slots, shards, before);
+    try {
+      await loadShards(new Set(observed.map((seen) => shardOf(seen.key, count))));
+    } catch (error) {
+      if (error instanceof CorruptStateError) return fullRebuild();
+      if (error instanceof StaleIndexError && attempt < MAX_APPLY_ATTEMPTS) {
+        await backoff(attempt);
+        continue;
+      }
+      throw error;
     }
-    let articles: Record<string, IndexEntry> = { ...index.articles };
+    const touched = new Set<number>();
+    const candidates: Record<string, IndexEntry> = { ...index.candidates };
     const parsed = new Map<string, Article>();
     const problems: ArticleProblem[] = [];
-    // Settings changed since the index was written: every feed must be re-rendered.
-    let changed = state === "settings-changed";
+    // Settings changed since the index was written, or a scheduled article fell due (or one
+    // expired): every feed must be made again, whatever the keys say.
+    let changed =
+      state === "settings-changed" || (index.nextChange !== undefined && index.nextChange <= now.getTime());
     for (const seen of observed) {
-      const previous = index.articles[seen.key];
+      const slot = shardOf(seen.key, count);
+      const shard = shards.get(slot) as Record<string, IndexEntry>;
+      const previous = shard[seen.key];
       if (!seen.object) {
         if (previous) {
-          delete articles[seen.key];
+          delete shard[seen.key];
+          delete candidates[seen.key];
+          touched.add(slot);
           changed = true;
         }
         continue;
@@ -199,24 +296,100 @@ export async function applyChanges(
       const result = seen.result();
       if ("reason" in result) problems.push(result);
       else parsed.set(seen.key, result);
-      articles = withEntry(articles, seen.key, entryFor(result, seen.hash, previous, now));
+      const entry = entryFor(result, seen.hash, previous, now);
+      shard[seen.key] = entry;
+      candidates[seen.key] = entry;
+      touched.add(slot);
       changed = true;
     }
-    if (!changed) return { changed: false, written: [], problems, retries: attempt - 1 };
+    if (!changed)
+      return { changed: false, written: [], problems, retries: attempt - 1, readWholeCatalog: false };
 
-    const outcome = await regenerate({ config, now, content, index: { ...index, articles }, parsed });
+    const keep = candidatesFor(config);
+    const selected = selectCandidates(candidates, now, keep, index.floor);
+    let outcome = await regenerate({
+      config,
+      now,
+      content,
+      entries: selected.candidates,
+      rendered: index.rendered,
+      parsed,
+      ...(selected.floor ? { floor: selected.floor } : {}),
+    });
+    let planned: Catalog = selected.candidates;
+    let floor = selected.floor;
+    const wholeCatalog = !outcome.exact;
+    if (wholeCatalog) {
+      // Fewer candidates than feed items rank above the floor (deletions, expiries): read every
+      // shard and plan over the whole catalog, which also refills the candidates.
+      try {
+        await loadShards(index.shards.keys());
+      } catch (error) {
+        if (error instanceof CorruptStateError) return fullRebuild();
+        if (error instanceof StaleIndexError && attempt < MAX_APPLY_ATTEMPTS) {
+          await backoff(attempt);
+          continue;
+        }
+        throw error;
+      }
+      planned = Object.assign({}, ...shards.values()) as Record<string, IndexEntry>;
+      outcome = await regenerate({
+        config,
+        now,
+        content,
+        entries: planned,
+        rendered: index.rendered,
+        parsed,
+      });
+      floor = undefined;
+    }
+    // Articles refused while rendering are recorded in their shard, so they are not read again.
+    for (const path in outcome.entries) {
+      if (outcome.entries[path] === planned[path]) continue;
+      const slot = shardOf(path, count);
+      if (!shards.has(slot)) {
+        try {
+          await loadShards([slot]);
+        } catch (error) {
+          if (error instanceof CorruptStateError) return fullRebuild();
+          throw error;
+        }
+      }
+      (shards.get(slot) as Record<string, IndexEntry>)[path] = outcome.entries[path] as IndexEntry;
+      touched.add(slot);
+    }
+    const next = selectCandidates(outcome.entries, now, keep, floor);
+    const names = Array.from({ length: count }, (_, slot) => index.shards[slot] ?? "");
+    const shardWrites: { name: string; body: string }[] = [];
+    for (const slot of touched) {
+      const shard = serializeShard(shards.get(slot) as Record<string, IndexEntry>);
+      names[slot] = shard?.name ?? "";
+      if (shard && shard.name !== index.shards[slot]) shardWrites.push(shard);
+    }
     const feeds: Record<string, string> = { ...index.feeds };
     const changedFiles = outcome.files.filter((file) => feeds[file.key] !== md5(file.body));
-    await Promise.all(
-      changedFiles.map((file) =>
+    await Promise.all([
+      ...shardWrites.map((shard) => putShard(output, shard)),
+      ...changedFiles.map((file) =>
         output.put(file.key, file.body, { contentType: file.contentType, cacheControl: FEED_CACHE_CONTROL }),
       ),
-    );
+    ]);
     for (const file of changedFiles) feeds[file.key] = md5(file.body);
     const written = changedFiles.map((file) => file.key);
+    const head: FeedIndex = {
+      ...index,
+      shards: names,
+      candidates: next.candidates,
+      rendered: outcome.rendered,
+      feeds,
+      counts: countsAfter(index.counts, touched, before, shards),
+    };
+    withNextChange(head, outcome.plan.nextChange);
+    if (next.floor) (head as { floor?: Rank }).floor = next.floor;
+    else delete (head as { floor?: Rank }).floor;
     try {
-      if (await commitIndex(output, { ...outcome.index, feeds }, etag, now)) written.push(INDEX_KEY);
-      return { changed: true, written, problems, retries: attempt - 1 };
+      if (await commitIndex(output, head, loaded.etag, now)) written.push(INDEX_KEY);
+      return { changed: true, written, problems, retries: attempt - 1, readWholeCatalog: wholeCatalog };
     } catch (error) {
       if (error instanceof PreconditionFailedError && attempt < MAX_APPLY_ATTEMPTS) {
         await backoff(attempt);
@@ -225,6 +398,111 @@ export async function applyChanges(
       throw error;
     }
   }
+}
+
+function withNextChange(index: FeedIndex, when: Date | undefined): void {
+  if (when) (index as { nextChange?: number }).nextChange = when.getTime();
+  else delete (index as { nextChange?: number }).nextChange;
+}
+
+/** A catalog shard named by the index is gone: the index was replaced meanwhile. Start again. */
+class StaleIndexError extends Error {}
+/** A catalog shard cannot be read: only a full rebuild can restore the state. */
+class CorruptStateError extends Error {}
+
+/** Unreferenced catalog shards younger than this are kept: an invocation may be about to commit them. */
+const STATE_GRACE_MS = 60 * 60 * 1000;
+
+/** How many publishable articles the index keeps as candidates: the feed and as many spare. */
+function candidatesFor(config: SiteConfig): number {
+  return Math.max(2 * config.itemLimit, 10);
+}
+
+async function loadShardsInto(
+  output: Storage,
+  index: FeedIndex,
+  count: number,
+  slots: Iterable<number>,
+  into: Map<number, Record<string, IndexEntry>>,
+  counts: Map<number, FeedIndex["counts"]>,
+): Promise<void> {
+  const wanted = [...new Set(slots)].filter((slot) => slot < count && !into.has(slot));
+  await forEachLimited(wanted, READ_CONCURRENCY, async (slot) => {
+    const shard = await readShard(output, index.shards[slot] ?? "");
+    into.set(slot, shard);
+    counts.set(slot, countsOf(shard));
+  });
+}
+
+async function readShard(output: Storage, name: string): Promise<Record<string, IndexEntry>> {
+  if (!name) return {};
+  const object = await output.get(catalogKey(name));
+  if (!object) throw new StaleIndexError(`catalog shard ${name} is gone`);
+  try {
+    return parseShard(object.body);
+  } catch {
+    throw new CorruptStateError(`catalog shard ${name} cannot be read`);
+  }
+}
+
+/** Every entry of the catalog the loaded index names (a full rebuild's starting point). */
+async function loadCatalog(
+  output: Storage,
+  loaded: LoadedIndex,
+  into: Map<number, Record<string, IndexEntry>>,
+): Promise<Catalog> {
+  if (loaded.legacy) return loaded.legacy;
+  if (loaded.state === "missing" || loaded.state === "unreadable") return {};
+  const counts = new Map<number, FeedIndex["counts"]>();
+  try {
+    await loadShardsInto(
+      output,
+      loaded.index,
+      loaded.index.shards.length,
+      loaded.index.shards.keys(),
+      into,
+      counts,
+    );
+  } catch (error) {
+    // A shard that cannot be read costs the first-seen dates it held, not the rebuild.
+    if (!(error instanceof CorruptStateError)) throw error;
+  }
+  return Object.assign({}, ...into.values()) as Catalog;
+}
+
+function countsAfter(
+  counts: FeedIndex["counts"],
+  touched: ReadonlySet<number>,
+  before: ReadonlyMap<number, FeedIndex["counts"]>,
+  shards: ReadonlyMap<number, Catalog>,
+): FeedIndex["counts"] {
+  let { articles, problems } = counts;
+  for (const slot of touched) {
+    const old = before.get(slot) ?? { articles: 0, problems: 0 };
+    const now = countsOf(shards.get(slot) ?? {});
+    articles += now.articles - old.articles;
+    problems += now.problems - old.problems;
+  }
+  return { articles, problems };
+}
+
+function putShard(output: Storage, shard: { name: string; body: string }): Promise<unknown> {
+  // Named by its bytes: writing it twice writes the same thing, so no condition is needed.
+  return output.put(catalogKey(shard.name), shard.body, {
+    contentType: "application/json",
+    cacheControl: "no-store",
+  });
+}
+
+/** Deletes catalog shards that the committed index does not name, once they are old enough. */
+async function collectCatalog(output: Storage, keep: ReadonlySet<string>, graceMs: number): Promise<void> {
+  const cutoff = Date.now() - graceMs;
+  const doomed: string[] = [];
+  for await (const info of output.list(CATALOG_PREFIX)) {
+    const name = info.key.slice(CATALOG_PREFIX.length).replace(/\.json$/, "");
+    if (!keep.has(name) && info.lastModified.getTime() <= cutoff) doomed.push(info.key);
+  }
+  await forEachLimited(doomed, READ_CONCURRENCY, (key) => output.delete(key));
 }
 
 interface Observed {
@@ -262,32 +540,40 @@ interface RegenerateInput {
   readonly config: SiteConfig;
   readonly now: Date;
   readonly content: Storage;
-  readonly index: FeedIndex;
+  /** The entries to plan over: the whole catalog, or the candidates. */
+  readonly entries: Catalog;
+  readonly rendered: FeedIndex["rendered"];
   /** Articles already parsed in this run; others are taken from the rendered cache or read. */
   readonly parsed: ReadonlyMap<string, Article>;
+  /** Set when `entries` are candidates: items must rank above it for the feed to be exact. */
+  readonly floor?: Rank;
 }
 
 interface RegenerateOutcome {
-  readonly index: FeedIndex;
+  /** The entries, with articles refused while rendering marked as problems. */
+  readonly entries: Catalog;
+  readonly rendered: Record<string, RenderedEntry>;
   readonly plan: Plan;
   readonly items: readonly FeedItem[];
   readonly files: { key: string; contentType: string; body: string }[];
+  /** False when the candidates did not hold enough items above the floor (nothing else is set). */
+  readonly exact: boolean;
 }
 
-/** Plans and renders the feeds from an index; the only reads are bodies of newly listed items. */
+/** Plans and renders the feeds; the only reads are bodies of newly listed items. */
 async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
-  const { config, now, content, parsed } = input;
-  const articles: Record<string, IndexEntry> = { ...input.index.articles };
+  const { config, now, content, parsed, floor } = input;
+  const entries: Record<string, IndexEntry> = { ...input.entries };
   for (;;) {
-    const inputs = planInputs({ ...input.index, articles });
-    const plan = planFeed({ config, now, ...inputs });
+    const plan = planFeed({ config, now, ...planInputs(entries) });
     const items: FeedItem[] = [];
     const rendered: Record<string, RenderedEntry> = {};
     let refused = false;
     for (const chosen of plan.chosen) {
       if (items.length >= config.itemLimit) break;
-      const entry = articles[chosen.path] as IndexEntry;
-      const cached = input.index.rendered[chosen.path];
+      if (floor && !ranksAbove({ published: chosen.published.getTime(), path: chosen.path }, floor)) break;
+      const entry = entries[chosen.path] as IndexEntry;
+      const cached = input.rendered[chosen.path];
       let item: FeedItem | undefined;
       if (!parsed.has(chosen.path) && cached && reusable(cached, entry, chosen)) item = fromRendered(cached);
       else {
@@ -302,9 +588,9 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
           }
         }
         if (problem || !item) {
-          // Recorded in the index, so it is not tried (and read) again until the file changes.
+          // Recorded in the catalog, so it is not tried (and read) again until the file changes.
           const reason = problem?.reason ?? "could not be rendered";
-          articles[chosen.path] = {
+          entries[chosen.path] = {
             ...entry,
             problem: { reason, ...(problem?.line !== undefined ? { line: problem.line } : {}) },
           };
@@ -317,8 +603,18 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
     }
     // A refused article changes the plan (its place goes to the next one): plan again.
     if (refused) continue;
-    const index: FeedIndex = { ...input.index, articles, rendered };
-    return { index, plan, items, files: renderFeedFiles(assembleFeed(config, items)) };
+    // Candidates hold every publishable article above the floor; below it others may rank higher.
+    if (floor && items.length < config.itemLimit) {
+      return { entries, rendered, plan, items, files: [], exact: false };
+    }
+    return {
+      entries,
+      rendered,
+      plan,
+      items,
+      files: renderFeedFiles(assembleFeed(config, items)),
+      exact: true,
+    };
   }
 }
 
@@ -342,13 +638,22 @@ async function fetchArticle(content: Storage, path: string): Promise<Article | A
   return parseOrProblem(path, object.body);
 }
 
-async function loadIndex(
+interface LoadedIndex extends ParsedIndex {
+  readonly etag?: string;
+}
+
+async function loadIndex(output: Storage, config: SiteConfig): Promise<LoadedIndex> {
+  const object = await output.get(INDEX_KEY);
+  return { ...parseIndex(object?.body, config), ...(object ? { etag: object.etag } : {}) };
+}
+
+/** Every catalog entry, for `feedpub status` and tests. */
+export async function readCatalog(
   output: Storage,
   config: SiteConfig,
-): Promise<{ index: FeedIndex; etag?: string; state: IndexState }> {
-  const object = await output.get(INDEX_KEY);
-  const { index, state } = parseIndex(object?.body, config);
-  return { index, ...(object ? { etag: object.etag } : {}), state };
+): Promise<{ index: FeedIndex; catalog: Catalog; state: IndexState }> {
+  const loaded = await loadIndex(output, config);
+  return { index: loaded.index, state: loaded.state, catalog: await loadCatalog(output, loaded, new Map()) };
 }
 
 /**

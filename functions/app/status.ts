@@ -1,7 +1,8 @@
 import type { SiteConfig } from "../core/config.ts";
 import type { ArticleProblem } from "../core/errors.ts";
 import type { Storage } from "../storage/port.ts";
-import { INDEX_KEY, indexProblems, parseIndex } from "./feed-index.ts";
+import { indexProblems } from "./feed-index.ts";
+import { readCatalog } from "./publish.ts";
 
 /** What editors need to know: what was rejected and why, and when the feeds last changed. */
 export interface PublishStatus {
@@ -14,17 +15,16 @@ export interface PublishStatus {
   readonly lastRegeneration?: string;
 }
 
-/** Reads the status report out of the private index (one GET). */
+/** Reads the status report out of the private index and its catalog. */
 export async function readStatus(output: Storage, config: SiteConfig): Promise<PublishStatus> {
-  const object = await output.get(INDEX_KEY);
-  const { index, state } = parseIndex(object?.body, config);
+  const { index, catalog, state } = await readCatalog(output, config);
   if (state === "missing" || state === "unreadable")
     return { published: false, articles: 0, inFeeds: 0, rejected: [] };
   return {
     published: true,
-    articles: Object.keys(index.articles).length,
+    articles: Object.keys(catalog).length,
     inFeeds: Object.keys(index.rendered).length,
-    rejected: indexProblems(index),
+    rejected: indexProblems(catalog),
     ...(index.generatedAt ? { lastRegeneration: index.generatedAt } : {}),
   };
 }

@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyChanges, INDEX_KEY, publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { FsStorage } from "../../functions/storage/fs-storage.ts";
+import { catalogPaths } from "../support/state.ts";
 import { CountingStorage } from "./counting-storage.ts";
 
 const config = parseConfig({ title: "Site", url: "https://example.org/", itemLimit: 5 });
@@ -90,19 +91,22 @@ describe("applyChanges (incremental regeneration)", () => {
     }
     await write("bad.md", "---\ntitle: [unclosed\n---\n");
     await applyChanges({ config, content, output, keys: ["bad.md"], now: later(minute++) });
+    const shardsOf = async () =>
+      (JSON.parse(await readFile(join(root, "out", INDEX_KEY), "utf8")) as { shards: string[] }).shards;
     const before = {
-      index: await readFile(join(root, "out", INDEX_KEY), "utf8"),
+      shards: await shardsOf(),
       rss: await readFile(join(root, "out/feeds/rss.xml"), "utf8"),
       atom: await readFile(join(root, "out/feeds/atom.xml"), "utf8"),
       json: await readFile(join(root, "out/feeds/feed.json"), "utf8"),
     };
     const report = await publishAll({ config, content, output, now: later(minute) });
-    expect(report.written).toEqual([]);
+    // The catalog and the feeds are exactly the full rebuild's; the index may pick other spare candidates.
+    expect(report.written.filter((key) => key !== INDEX_KEY)).toEqual([]);
+    expect(await shardsOf()).toEqual(before.shards);
     expect(report.problems.map((p) => p.file)).toEqual(["bad.md"]);
     expect(await readFile(join(root, "out/feeds/rss.xml"), "utf8")).toBe(before.rss);
     expect(await readFile(join(root, "out/feeds/atom.xml"), "utf8")).toBe(before.atom);
     expect(await readFile(join(root, "out/feeds/feed.json"), "utf8")).toBe(before.json);
-    expect(await readFile(join(root, "out", INDEX_KEY), "utf8")).toBe(before.index);
   });
 
   it("a single-article change makes at most 10 storage requests, independent of the number of articles", async () => {
@@ -164,5 +168,170 @@ describe("clocks of concurrent invocations", () => {
     expect((await titles()).sort()).toEqual(["Old", "Other", "Undated"]);
     // And a full rebuild finds nothing to correct.
     expect((await publishAll({ config, content, output, now: later(6) })).written).toEqual([]);
+  });
+});
+
+describe("the sharded catalog and its planning candidates", () => {
+  // Feed of 3 items: the index keeps 10 candidates, so a few dozen articles exercise the floor.
+  const small = parseConfig({ title: "Site", url: "https://example.org/", itemLimit: 3 });
+  const feedFiles = ["feeds/rss.xml", "feeds/atom.xml", "feeds/feed.json"];
+  const bytes = (dir: string, key: string) => readFile(join(dir, key), "utf8").catch(() => undefined);
+
+  function random(seed: number) {
+    let state = seed >>> 0;
+    return () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+  }
+
+  it("after any sequence of uploads, edits and deletes the feeds equal a full rebuild's", async () => {
+    const next = random(Number(process.env.CANDIDATES_SEED ?? 7));
+    const keys = Array.from({ length: 60 }, (_, i) => `s/${String(i).padStart(2, "0")}.md`);
+    // Start with 40 dated articles: more than the candidates the index keeps.
+    for (const key of keys.slice(0, 40))
+      await write(key, article(key, `2025-0${1 + Math.floor(next() * 9)}-1${Math.floor(next() * 9)}`));
+    await publishAll({ config: small, content, output, now: T0, stateGraceMs: 0 });
+    let wholeReads = 0;
+    for (let step = 1; step <= 120; step++) {
+      let key = keys[Math.floor(next() * keys.length)] as string;
+      const roll = next();
+      // Deleting what the feed shows first runs the candidates out: the case to exercise.
+      const shown = (await feed().catch(() => ({ items: [] }))).items[0]?.title.split(" ")[0];
+      if (roll < 0.35 && shown) key = shown;
+      const month = `2025-${String(1 + Math.floor(next() * 12)).padStart(2, "0")}-0${1 + Math.floor(next() * 9)}`;
+      // Deletes are frequent, so the newest articles run out and the candidates must be refilled.
+      if (roll < 0.7) await rm(join(root, "content", key), { force: true });
+      else if (roll < 0.75) await write(key, article(`${key} v${step}`, month));
+      else if (roll < 0.78) await write(key, article(`${key} undated v${step}`));
+      else if (roll < 0.82) await write(key, article(`${key} scheduled`, "2026-01-01T00:30:00Z"));
+      else if (roll < 0.86)
+        await write(key, article(`${key} expiring`, month, "expiryDate: 2026-01-01T01:00:00Z\n"));
+      else if (roll < 0.89) await write(key, article(`${key} draft`, month, "draft: true\n"));
+      else if (roll < 0.93)
+        await write(key, article(`${key} id`, month, `id: "tag:example.org,2025:${step % 3}"\n`));
+      else if (roll < 0.96) await write(key, "---\ntitle: [broken\n---\n");
+      else await write(key, article(`${key} new ${step}`, "2026-01-01"));
+      const now = later(step);
+      const report = await applyChanges({ config: small, content, output, keys: [key], now });
+      if (report.readWholeCatalog) wholeReads++;
+      // A full rebuild, on a copy of the state at the same moment, must find nothing to change.
+      const copy = join(root, `check-${step}`);
+      await cp(join(root, "out"), copy, { recursive: true });
+      const full = await publishAll({ config: small, content, output: new FsStorage(copy), now });
+      for (const file of feedFiles)
+        expect(await bytes(copy, file), `step ${step}: ${file} after ${key}`).toBe(
+          await bytes(join(root, "out"), file),
+        );
+      expect(
+        full.written.filter((k) => k !== INDEX_KEY),
+        `step ${step}`,
+      ).toEqual([]);
+      expect(await catalogPaths(copy)).toEqual(await catalogPaths(join(root, "out")));
+      await rm(copy, { recursive: true, force: true });
+    }
+    // The sequence really did run the candidates out (and back) more than once.
+    expect(wholeReads, "whole-catalog reads").toBeGreaterThan(1);
+  });
+
+  it("a change that leaves enough candidates reads one shard; running out reads them all, once", async () => {
+    for (let i = 0; i < 600; i++)
+      await write(
+        `n/${i}.md`,
+        article(`N${i}`, new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toISOString()),
+      );
+    await publishAll({ config: small, content, output, now: T0 });
+    const index = JSON.parse(await readFile(join(root, "out", INDEX_KEY), "utf8")) as { shards: string[] };
+    expect(index.shards).toHaveLength(4);
+    const shardReads = (storage: CountingStorage) =>
+      storage.calls.filter((call) => call.startsWith("GET _state/catalog/")).length;
+
+    // Deleting the newest 7 of 10 candidates: still 3 above the floor, one shard each time.
+    for (let i = 599; i >= 593; i--) {
+      await unlink(join(root, `content/n/${i}.md`));
+      const counted = new CountingStorage(output);
+      const report = await applyChanges({
+        config: small,
+        content,
+        output: counted,
+        keys: [`n/${i}.md`],
+        now: later(1),
+      });
+      expect(report.readWholeCatalog).toBe(false);
+      expect(shardReads(counted)).toBe(1);
+    }
+    expect(await titles()).toEqual(["N592", "N591", "N590"]);
+    // The next delete leaves only 2 candidates above the floor: every shard is read and the
+    // candidates are refilled from the whole catalog...
+    await unlink(join(root, "content/n/592.md"));
+    let counted = new CountingStorage(output);
+    let report = await applyChanges({
+      config: small,
+      content,
+      output: counted,
+      keys: ["n/592.md"],
+      now: later(2),
+    });
+    expect(report.readWholeCatalog).toBe(true);
+    expect(shardReads(counted)).toBe(4);
+    expect(await titles()).toEqual(["N591", "N590", "N589"]);
+    // ...so the next one is cheap again.
+    await unlink(join(root, "content/n/591.md"));
+    counted = new CountingStorage(output);
+    report = await applyChanges({
+      config: small,
+      content,
+      output: counted,
+      keys: ["n/591.md"],
+      now: later(3),
+    });
+    expect(report.readWholeCatalog).toBe(false);
+    expect(shardReads(counted)).toBe(1);
+    expect(await titles()).toEqual(["N590", "N589", "N588"]);
+  });
+
+  it("a full rebuild deletes catalog shards no index names, once they are older than the grace period", async () => {
+    for (let i = 0; i < 5; i++) await write(`g/${i}.md`, article(`G${i}`, `2025-01-0${i + 1}`));
+    await publishAll({ config, content, output, now: T0 });
+    for (let i = 0; i < 3; i++) {
+      await write(`g/${i}.md`, article(`G${i} v2`, `2025-01-0${i + 1}`));
+      await applyChanges({ config, content, output, keys: [`g/${i}.md`], now: later(i + 1) });
+    }
+    const shards = () => readdir(join(root, "out/_state/catalog"));
+    expect(await shards()).toHaveLength(4);
+    // Within the grace period an unreferenced shard may belong to an invocation about to commit.
+    await publishAll({ config, content, output, now: later(10) });
+    expect(await shards()).toHaveLength(4);
+    await publishAll({ config, content, output, now: later(11), stateGraceMs: 0 });
+    const index = JSON.parse(await readFile(join(root, "out", INDEX_KEY), "utf8")) as { shards: string[] };
+    expect(await shards()).toEqual(index.shards.map((name) => `${name}.json`));
+    expect(await catalogPaths(join(root, "out"))).toEqual(["g/0.md", "g/1.md", "g/2.md", "g/3.md", "g/4.md"]);
+  });
+
+  it("a shard deleted under an invocation's feet makes it start again from the new index", async () => {
+    for (let i = 0; i < 5; i++) await write(`h/${i}.md`, article(`H${i}`, `2025-01-0${i + 1}`));
+    await publishAll({ config, content, output, now: T0 });
+    const stale = await readFile(join(root, "out", INDEX_KEY));
+    // Another invocation commits a change, and the old shard is collected meanwhile.
+    await write("h/0.md", article("H0 v2", "2025-01-01"));
+    await applyChanges({ config, content, output, keys: ["h/0.md"], now: later(1) });
+    const oldName = (JSON.parse(stale.toString()) as { shards: string[] }).shards[0];
+    // This invocation read the old index: its first attempt finds the shard gone.
+    let served = false;
+    const racing = new (class extends FsStorage {
+      override async get(key: string) {
+        if (key === INDEX_KEY && !served) {
+          served = true;
+          const current = await super.get(key);
+          return current && { ...current, body: stale, etag: '"stale"' };
+        }
+        return super.get(key);
+      }
+    })(join(root, "out"));
+    await rm(join(root, `out/_state/catalog/${oldName}.json`));
+    await write("h/1.md", article("H1 v2", "2025-01-02"));
+    const report = await applyChanges({ config, content, output: racing, keys: ["h/1.md"], now: later(2) });
+    expect(report.retries).toBe(1);
+    expect(await titles()).toEqual(["H4", "H3", "H2", "H1 v2", "H0 v2"]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -9,6 +9,7 @@ import {
   type ReadItem,
   readWithAllReaders,
 } from "../helpers/feed-check.ts";
+import { catalogPaths } from "../support/state.ts";
 import { build, makeSite, REPO, removeSites, type Site } from "./cli.ts";
 
 const SEED = "000_4dbd7126f40f73dd.txt";
@@ -76,11 +77,8 @@ describe("feedpub build on a copy of the repository's content/", () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^published 4 of 5 articles, 1 held back \(draft or scheduled\)/m);
     expect(first.stdout).toContain("updated rss.xml, atom.xml, feed.json");
-    // The index keeps one row per article, its path first.
-    const state = JSON.parse(await readFile(join(site.out, "_state", "index.json"), "utf8")) as {
-      articles: [string, ...unknown[]][];
-    };
-    expect(state.articles.map((row) => row[0])).toContain(SEED);
+    // The catalog keeps one row per article, its path first.
+    expect(await catalogPaths(site.out)).toContain(SEED);
   });
 
   it("writes well-formed RSS and Atom and a valid JSON Feed 1.1", () => {
@@ -194,7 +192,8 @@ describe("feedpub build on many articles in many folders", () => {
           `---\ntitle: Article ${folder}.${n}\ndate: 2024-01-${String(n + 1).padStart(2, "0")}\n---\nBody ${"text ".repeat(200 * (n + 1))}\n`;
     const site = await makeSite({ files });
     expect((await build(site)).code).toBe(0);
-    const paths = ["_state/index.json", ...FEEDS.map((name) => `feeds/${name}`)].map((p) =>
+    const shards = (await readdir(join(site.out, "_state/catalog"))).map((name) => `_state/catalog/${name}`);
+    const paths = ["_state/index.json", ...shards, ...FEEDS.map((name) => `feeds/${name}`)].map((p) =>
       join(site.out, p),
     );
     const before = await Promise.all(
@@ -208,7 +207,10 @@ describe("feedpub build on many articles in many folders", () => {
         expect((await stat(path)).mtimeMs, path).toBe(before[index]?.mtime);
       }
     }
-    const state = JSON.parse(await readFile(paths[0] ?? "", "utf8")) as { articles: unknown[] };
-    expect(state.articles).toHaveLength(80);
+    expect(await catalogPaths(site.out)).toHaveLength(80);
+    // Nothing else piles up in the state folder either.
+    expect((await readdir(join(site.out, "_state/catalog"))).sort()).toEqual(
+      shards.map((s) => s.slice(15)).sort(),
+    );
   });
 });

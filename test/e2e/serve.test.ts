@@ -164,7 +164,7 @@ describe("feedpub serve", () => {
 
   it("never serves the private state, the config or anything outside feeds/", async () => {
     const seen = await readFile(join(site.out, "_state/index.json"), "utf8");
-    expect(seen).toContain('"articles":[["');
+    expect(seen).toContain('"candidates":[["');
     // A link planted in the served folder must not lead outside it either.
     await symlink(join(site.dir, "secret.txt"), join(site.out, "feeds", "leak.xml"));
     await symlink(join(site.out, "_state"), join(site.out, "feeds", "state"));

@@ -1,9 +1,10 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyChanges, CONTENT_PREFIX, INDEX_KEY, publishAll } from "../../functions/app/publish.ts";
+import { applyChanges, CONTENT_PREFIX, publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { S3Storage } from "../../functions/storage/s3-storage.ts";
 import { createBucket, type Moto, s3Client, startMoto } from "../support/moto.ts";
+import { catalogPaths } from "../support/state.ts";
 
 const BUCKET = "concurrent-site";
 const config = parseConfig({ title: "Concurrent", url: "https://concurrent.example/", itemLimit: 100 });
@@ -57,11 +58,8 @@ describe("concurrent regenerations against a real S3 API", () => {
     expect(reports.reduce((sum, report) => sum + report.retries, 0)).toBeGreaterThan(0);
 
     const { output } = stores();
-    const index = JSON.parse(Buffer.from((await output.get(INDEX_KEY))?.body ?? []).toString()) as {
-      articles: [string, ...unknown[]][];
-    };
-    // One row per article, its path first.
-    expect(index.articles.map((row) => row[0]).sort()).toEqual(["first.md", ...names].sort());
+    // One catalog row per article.
+    expect(await catalogPaths(output)).toEqual(["first.md", ...names].sort());
     const feed = JSON.parse(Buffer.from((await output.get("feeds/feed.json"))?.body ?? []).toString()) as {
       items: { title: string }[];
     };
