@@ -364,6 +364,15 @@ export class FeedPublisher extends Construct {
         resources: [objects(FEEDS_PREFIX), objects(STATE_PREFIX)],
       }),
     );
+    // The full rebuild deletes catalog shards that no index names any more (they are never
+    // overwritten, so each change leaves its predecessor behind).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: "CollectCatalogShards",
+        actions: ["s3:DeleteObject"],
+        resources: [objects(`${STATE_PREFIX}catalog/`)],
+      }),
+    );
     // Without s3:ListBucket, S3 answers 403 instead of 404 for a missing key, and the handler relies
     // on 404 to recognise deleted articles; the reconcile lists content/. No s3:prefix condition:
     // a GetObject request carries no prefix, so a conditioned grant would bring the 403s back.
@@ -375,7 +384,7 @@ export class FeedPublisher extends Construct {
       }),
     );
     const bucketLogicalId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
-    for (const prefix of [CONTENT_PREFIX, FEEDS_PREFIX, STATE_PREFIX]) {
+    for (const prefix of [CONTENT_PREFIX, FEEDS_PREFIX, STATE_PREFIX, `${STATE_PREFIX}catalog/`]) {
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${prefix}*]`,
         reason: `Object ARNs under ${prefix} in the feedpub bucket: the functions handle any key under this prefix and nothing outside it.`,

@@ -80,6 +80,8 @@ export interface PublishReport {
   readonly nextChange?: Date;
   /** How many times the index commit had to be retried because someone else wrote it first. */
   readonly retries: number;
+  /** Set when deleting unreferenced catalog shards failed (the publish itself succeeded). */
+  readonly cleanup?: string;
 }
 
 const READ_CONCURRENCY = 32;
@@ -185,8 +187,17 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       }
       throw error;
     }
-    await collectCatalog(output, new Set(next.shards), options.stateGraceMs ?? STATE_GRACE_MS);
+    // Best effort: a shard left over costs storage, not correctness; the next rebuild tries again.
+    const cleanup = await collectCatalog(
+      output,
+      new Set(next.shards),
+      options.stateGraceMs ?? STATE_GRACE_MS,
+    ).then(
+      () => undefined,
+      (error: Error) => `old catalog shards could not be deleted: ${error.message}`,
+    );
     return {
+      ...(cleanup ? { cleanup } : {}),
       articles: listed.length,
       published: outcome.items.length,
       problems: sortProblems([...indexProblems(catalog), ...outcome.plan.problems]),

@@ -18,6 +18,7 @@ export async function handler(): Promise<{
   for (const problem of report.problems) {
     log("warn", "article not published", { key: CONTENT_PREFIX + problem.file, reason: problem.reason });
   }
+  if (report.cleanup) log("warn", "state cleanup failed", { reason: report.cleanup });
   log("info", "reconciled", {
     articles: report.articles,
     published: report.published,

@@ -306,6 +306,18 @@ describe("the sharded catalog and its planning candidates", () => {
     const index = JSON.parse(await readFile(join(root, "out", INDEX_KEY), "utf8")) as { shards: string[] };
     expect(await shards()).toEqual(index.shards.map((name) => `${name}.json`));
     expect(await catalogPaths(join(root, "out"))).toEqual(["g/0.md", "g/1.md", "g/2.md", "g/3.md", "g/4.md"]);
+
+    // A cleanup that is refused (say, a role without s3:DeleteObject) is reported, not fatal.
+    await write("g/0.md", article("G0 v3", "2025-01-01"));
+    await applyChanges({ config, content, output, keys: ["g/0.md"], now: later(12) });
+    const refusing = new (class extends FsStorage {
+      override async delete(): Promise<void> {
+        throw new Error("Access Denied");
+      }
+    })(join(root, "out"));
+    const report = await publishAll({ config, content, output: refusing, now: later(13), stateGraceMs: 0 });
+    expect(report.cleanup).toMatch(/could not be deleted: Access Denied/);
+    expect(await titles()).toContain("G0 v3");
   });
 
   it("a shard deleted under an invocation's feet makes it start again from the new index", async () => {
