@@ -118,6 +118,12 @@ export interface FeedPublisherProps {
    */
   readonly reconcileSchedule?: events.Schedule;
   /**
+   * How often scheduled articles are checked for (default every 5 minutes): a future-dated
+   * article appears within this time of its date without another upload. Each check that finds
+   * nothing due costs one S3 GET.
+   */
+  readonly publishSchedule?: events.Schedule;
+  /**
    * Retention of both functions' log groups.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -267,6 +273,12 @@ export class FeedPublisher extends Construct {
       description: "feedpub: scheduled full rebuild (catches lost events and scheduled articles)",
       schedule: props.reconcileSchedule ?? events.Schedule.rate(Duration.days(1)),
       targets: [new targets.LambdaFunction(this.reconcileFunction, { retryAttempts: 2 })],
+    });
+
+    new events.Rule(this, "PublishSchedule", {
+      description: "feedpub: publish scheduled articles whose time has come (one index read if none)",
+      schedule: props.publishSchedule ?? events.Schedule.rate(Duration.minutes(5)),
+      targets: [new targets.LambdaFunction(this.regenerateFunction, { retryAttempts: 2 })],
     });
 
     const output = (id: string, value: string, description: string) =>

@@ -7,12 +7,19 @@ import { keysFromRecord } from "./s3-events.ts";
 const runtime = runtimeFromEnv(process.env);
 
 /**
- * SQS → Lambda: every message carries S3 notifications for `content/`. The whole batch becomes
+ * SQS → Lambda: every message carries S3 notifications for `content/`.
+ * EventBridge → Lambda: the publish schedule (see below). The whole batch becomes
  * one regeneration; if that fails, each message is retried on its own so that only the messages
  * that really fail go back to the queue (and, after five tries, to the dead-letter queue).
  */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent | ScheduledEvent): Promise<SQSBatchResponse> {
   const started = Date.now();
+  if (isScheduled(event)) {
+    // The publish schedule: a scheduled article whose time has come, or an expiring one, changes
+    // the feeds with no upload to announce it. Costs one index read when nothing is due.
+    await apply([]);
+    return { batchItemFailures: [] };
+  }
   const failures: SQSBatchItemFailure[] = [];
   const batch: { messageId: string; keys: string[] }[] = [];
   for (const record of event.Records) {
@@ -52,6 +59,16 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     ms: Date.now() - started,
   });
   return { batchItemFailures: failures };
+}
+
+/** What EventBridge sends a rule's target on schedule. */
+interface ScheduledEvent {
+  readonly source: "aws.events";
+  readonly "detail-type": "Scheduled Event";
+}
+
+function isScheduled(event: SQSEvent | ScheduledEvent): event is ScheduledEvent {
+  return (event as ScheduledEvent)["detail-type"] === "Scheduled Event" && !("Records" in event);
 }
 
 async function apply(keys: string[]): Promise<void> {

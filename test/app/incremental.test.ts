@@ -347,3 +347,42 @@ describe("the sharded catalog and its planning candidates", () => {
     expect(await titles()).toEqual(["H4", "H3", "H2", "H1 v2", "H0 v2"]);
   });
 });
+
+describe("scheduled publishing without an upload", () => {
+  it("a check with no keys costs one index read until a scheduled article is due, then publishes it", async () => {
+    await write("now.md", article("Now", "2025-12-01"));
+    await write("later.md", article("Later", "2026-01-01T00:30:00Z"));
+    await publishAll({ config, content, output, now: T0 });
+    expect(await titles()).toEqual(["Now"]);
+
+    const early = new CountingStorage(output);
+    const idle = await applyChanges({ config, content, output: early, keys: [], now: later(29) });
+    expect(idle.changed).toBe(false);
+    expect(early.calls).toEqual([`GET ${INDEX_KEY}`]);
+
+    const due = new CountingStorage(output);
+    const report = await applyChanges({ config, content, output: due, keys: [], now: later(30) });
+    expect(report.changed).toBe(true);
+    expect(await titles()).toEqual(["Later", "Now"]);
+    // Scheduled articles are always planning candidates: no catalog shard had to be read.
+    expect(due.calls.filter((call) => call.startsWith("GET _state/catalog/"))).toEqual([]);
+
+    // And once published, the next check is idle again.
+    const after = new CountingStorage(output);
+    expect((await applyChanges({ config, content, output: after, keys: [], now: later(35) })).changed).toBe(
+      false,
+    );
+    expect(after.calls).toEqual([`GET ${INDEX_KEY}`]);
+  });
+
+  it("an article that expires leaves the feed at its expiry date, again without an upload", async () => {
+    await write("stays.md", article("Stays", "2025-12-01"));
+    await write("goes.md", article("Goes", "2025-12-02", "expiryDate: 2026-01-01T01:00:00Z\n"));
+    await publishAll({ config, content, output, now: T0 });
+    expect(await titles()).toEqual(["Goes", "Stays"]);
+    await applyChanges({ config, content, output, keys: [], now: later(59) });
+    expect(await titles()).toEqual(["Goes", "Stays"]);
+    await applyChanges({ config, content, output, keys: [], now: later(60) });
+    expect(await titles()).toEqual(["Stays"]);
+  });
+});

@@ -362,6 +362,25 @@ describe("FeedPublisher (default domain)", () => {
       });
     });
 
+    it("checks for scheduled articles every 5 minutes by invoking regenerate, which EventBridge may call", () => {
+      const regenerate = logicalIdOf(stack, publisher.regenerateFunction);
+      template.hasResourceProperties("AWS::Events::Rule", {
+        ScheduleExpression: "rate(5 minutes)",
+        State: "ENABLED",
+        Targets: [
+          Match.objectLike({
+            Arn: { "Fn::GetAtt": [regenerate, "Arn"] },
+            RetryPolicy: { MaximumRetryAttempts: 2 },
+          }),
+        ],
+      });
+      template.hasResourceProperties("AWS::Lambda::Permission", {
+        Action: "lambda:InvokeFunction",
+        Principal: "events.amazonaws.com",
+        FunctionName: { "Fn::GetAtt": [regenerate, "Arn"] },
+      });
+    });
+
     it("regenerate's bundle is found through the aws:asset:path metadata", () => {
       const resource = template.findResources("AWS::Lambda::Function")[
         logicalIdOf(stack, publisher.regenerateFunction)

@@ -7,7 +7,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { SQSRecord } from "aws-lambda";
+import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertValidJsonFeed, assertWellFormedXml, readWithAllReaders } from "../helpers/feed-check.ts";
 import { type HandlerHarness, startHandlerHarness } from "../support/handler-harness.ts";
@@ -108,6 +108,44 @@ describe("the regenerate handler on real S3 event notifications from moto", () =
     const after = await head("feeds/rss.xml");
     expect(after.ETag).toBe(before.ETag);
     expect(after.LastModified?.getTime()).toBe(before.LastModified?.getTime());
+  });
+
+  it("a change that leaves a feed's bytes alone keeps its ETag, so S3 itself answers 304", async () => {
+    const before = await head("feeds/atom.xml");
+    await put("content/draft.md", `---\ntitle: Draft\ndraft: true\n---\nNot yet.\n`);
+    expect((await handler(sqsEvent(await events()))).batchItemFailures).toEqual([]);
+    const after = await head("feeds/atom.xml");
+    expect(after.ETag).toBe(before.ETag);
+    expect(after.LastModified?.getTime()).toBe(before.LastModified?.getTime());
+    // What CloudFront does when its copy expires: a conditional GET to the origin.
+    const conditional = await s3
+      .send(new GetObjectCommand({ Bucket: BUCKET, Key: "feeds/atom.xml", IfNoneMatch: before.ETag }))
+      .then(
+        () => 200,
+        (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode,
+      );
+    expect(conditional).toBe(304);
+  });
+
+  it("publishes a scheduled article when its time comes, on the publish schedule, with no upload", async () => {
+    const due = new Date(Date.now() + 2500);
+    await put("content/scheduled.md", article("Scheduled", due.toISOString()));
+    expect((await handler(sqsEvent(await events()))).batchItemFailures).toEqual([]);
+    expect(await jsonTitles()).not.toContain("Scheduled");
+    const tick = {
+      source: "aws.events",
+      "detail-type": "Scheduled Event",
+      detail: {},
+    } as unknown as SQSEvent;
+    // A check before the article is due changes nothing...
+    await handler(tick);
+    expect(await jsonTitles()).not.toContain("Scheduled");
+    await new Promise((done) => setTimeout(done, Math.max(0, due.getTime() - Date.now()) + 100));
+    // ...the first one after it publishes it.
+    expect(await handler(tick)).toEqual({ batchItemFailures: [] });
+    expect(await jsonTitles()).toContain("Scheduled");
+    await remove("content/scheduled.md");
+    await handler(sqsEvent(await events()));
   });
 
   it("events delivered out of order converge on the bucket's current state", async () => {
