@@ -16,6 +16,7 @@ import * as s3n from "aws-cdk-lib/aws-s3-notifications";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { parseConfig } from "../functions/core/config.ts";
+import { FEEDS_CSP } from "../functions/core/negotiate.ts";
 
 /** Key prefix editors upload articles under; the only prefix that triggers a regeneration. */
 export const CONTENT_PREFIX = "content/";
@@ -35,6 +36,21 @@ export const FUNCTION_SIZING = {
   regenerate: { timeout: Duration.seconds(60), memorySize: 512 },
   reconcile: { timeout: Duration.minutes(5), memorySize: 1024 },
 } as const;
+
+/**
+ * CloudFront Function (viewer response) with the rule of functions/core/negotiate.ts, written for
+ * CloudFront's JavaScript runtime. The infra tests run it against that module for parity.
+ */
+export const NEGOTIATE_FUNCTION = `function handler(event) {
+  var headers = event.response.headers;
+  var type = headers['content-type'] ? headers['content-type'].value : '';
+  if (!/^application\\/(rss|atom)\\+xml\\b/i.test(type)) return event.response;
+  var vary = headers['vary'] ? headers['vary'].value : '';
+  headers['vary'] = { value: vary ? vary + ', Accept' : 'Accept' };
+  var accept = event.request.headers['accept'] ? event.request.headers['accept'].value : '';
+  if (/(^|[\\s,])text\\/html\\b/i.test(accept)) headers['content-type'] = { value: 'application/xml; charset=utf-8' };
+  return event.response;
+}`;
 
 /** Lambda runtime of both functions; the esbuild target below must follow it. */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
@@ -446,12 +462,9 @@ export class FeedPublisher extends Construct {
           referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
           override: true,
         },
-        // Feeds are data: a browser opening one must run nothing, load nothing and never frame it.
-        contentSecurityPolicy: {
-          contentSecurityPolicy:
-            "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-          override: true,
-        },
+        // Feeds are data: a browser opening one runs nothing but this origin's XSLT, loads
+        // nothing but its stylesheet, and never frames it.
+        contentSecurityPolicy: { contentSecurityPolicy: FEEDS_CSP, override: true },
       },
       // Browser-based feed readers fetch feeds cross-origin; ETag is exposed for their conditional GETs.
       corsBehavior: {
@@ -464,6 +477,14 @@ export class FeedPublisher extends Construct {
       },
     });
 
+    // Browsers get RSS and Atom as application/xml, so they apply the feeds' XSLT; readers keep
+    // the registered types. At viewer response: the cached object stays one and the same.
+    const negotiate = new cloudfront.Function(this, "NegotiateFeedType", {
+      comment: "feedpub: application/xml for browsers (Accept: text/html), feed types for readers",
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromInline(NEGOTIATE_FUNCTION),
+    });
+
     const distribution = new cloudfront.Distribution(this, "Distribution", {
       comment: "feedpub: serves feeds/ only",
       defaultBehavior: {
@@ -474,6 +495,9 @@ export class FeedPublisher extends Construct {
         compress: true,
         cachePolicy,
         responseHeadersPolicy,
+        functionAssociations: [
+          { function: negotiate, eventType: cloudfront.FunctionEventType.VIEWER_RESPONSE },
+        ],
       },
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,

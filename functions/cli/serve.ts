@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { watch } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { FEED_FILES } from "../core/model.ts";
+import { FEEDS_CSP, negotiatedType, variesByAccept } from "../core/negotiate.ts";
 import { checkKey } from "../storage/keys.ts";
 import type { Storage } from "../storage/port.ts";
 
@@ -48,14 +49,20 @@ async function handle(feeds: Storage, req: IncomingMessage, res: ServerResponse)
     return;
   }
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
-  if (path === "/" || path === "/feeds" || path === "/feeds/") {
+  if (path === "/" || path === "/feeds") {
+    res.writeHead(302, { location: "/feeds/" }).end();
+    return;
+  }
+  const landing = path === "/feeds/";
+  if (landing && !(await feeds.head("index.html"))) {
+    // Before the first build has written the landing page: a bare list of the feeds.
     res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" });
     res.end(req.method === "HEAD" ? undefined : INDEX);
     return;
   }
   let key: string;
   try {
-    key = checkKey(decodeURIComponent(path.slice(1)));
+    key = landing ? "feeds/index.html" : checkKey(decodeURIComponent(path.slice(1)));
   } catch {
     notFound(res);
     return;
@@ -67,8 +74,11 @@ async function handle(feeds: Storage, req: IncomingMessage, res: ServerResponse)
   }
   const etag = `"${createHash("md5").update(object.body).digest("hex")}"`;
   const lastModified = new Date(Math.floor(object.lastModified.getTime() / 1000) * 1000);
+  const type = contentType(key);
   const headers = {
-    "content-type": contentType(key),
+    "content-type": negotiatedType(type, req.headers.accept),
+    ...(variesByAccept(type) ? { vary: "Accept" } : {}),
+    "content-security-policy": FEEDS_CSP,
     etag,
     "last-modified": lastModified.toUTCString(),
     // Readers may keep a copy but must ask again each time; the answer is usually a cheap 304.

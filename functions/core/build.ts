@@ -4,6 +4,7 @@ import type { ArticleProblem } from "./errors.ts";
 import type { SanitizedHtml } from "./html.ts";
 import { FEED_FILES, type FeedItem, type FeedModel } from "./model.ts";
 import { renderAtom } from "./render/atom.ts";
+import { ATOM_XSL, FEED_CSS, RSS_XSL, renderLandingPage } from "./render/browser.ts";
 import { renderJsonFeed } from "./render/json-feed.ts";
 import { renderRss } from "./render/rss.ts";
 import { renderBody } from "./render-body.ts";
@@ -256,12 +257,16 @@ export function buildFeed(input: BuildInput): BuildResult {
   return { ...rest, seen, problems, feed: assembleFeed(config, items) };
 }
 
-/** Renders every format of a feed: output key, content type and text. */
+/** Renders every format of a feed and its browser pages: output key, content type and text. */
 export function renderFeedFiles(feed: FeedModel): { key: string; contentType: string; body: string }[] {
   return [
     { ...FEED_FILES.rss, body: renderRss(feed) },
     { ...FEED_FILES.atom, body: renderAtom(feed) },
     { ...FEED_FILES.json, body: renderJsonFeed(feed) },
+    { ...FEED_FILES.html, body: renderLandingPage(feed) },
+    { ...FEED_FILES.rssXsl, body: RSS_XSL },
+    { ...FEED_FILES.atomXsl, body: ATOM_XSL },
+    { ...FEED_FILES.css, body: FEED_CSS },
   ];
 }
 

@@ -37,4 +37,10 @@ export const FEED_FILES = {
   rss: { key: "feeds/rss.xml", contentType: "application/rss+xml; charset=utf-8" },
   atom: { key: "feeds/atom.xml", contentType: "application/atom+xml; charset=utf-8" },
   json: { key: "feeds/feed.json", contentType: "application/feed+json; charset=utf-8" },
+  /** The landing page: autodiscovery links, subscribe links and the latest items. */
+  html: { key: "feeds/index.html", contentType: "text/html; charset=utf-8" },
+  /** What RSS and Atom look like in a browser (see render/browser.ts). */
+  rssXsl: { key: "feeds/rss.xsl", contentType: "text/xsl; charset=utf-8" },
+  atomXsl: { key: "feeds/atom.xsl", contentType: "text/xsl; charset=utf-8" },
+  css: { key: "feeds/feed.css", contentType: "text/css; charset=utf-8" },
 } as const;

@@ -11,6 +11,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../functions/core/config.ts";
+import { FEEDS_CSP, negotiatedType, variesByAccept } from "../../functions/core/negotiate.ts";
 import {
   FEEDS_PREFIX,
   FeedPublisher,
@@ -611,12 +612,71 @@ describe("FeedPublisher (default domain)", () => {
             FrameOptions: { FrameOption: "DENY", Override: true },
             ReferrerPolicy: Match.objectLike({ Override: true }),
             ContentSecurityPolicy: {
-              ContentSecurityPolicy: Match.stringLikeRegexp("^default-src 'none'"),
+              ContentSecurityPolicy: FEEDS_CSP,
               Override: true,
             },
           }),
         }),
       });
+    });
+
+    it("CSP: no script but this origin's XSLT, no style but its stylesheet, nothing else loads", () => {
+      const directives = Object.fromEntries(
+        FEEDS_CSP.split(";")
+          .map((d) => d.trim().split(/\s+/))
+          .map(([k, ...v]) => [k, v]),
+      );
+      expect(directives).toEqual({
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'none'"],
+        "frame-ancestors": ["'none'"],
+      });
+    });
+
+    it("a viewer-response function gives browsers application/xml and readers the feed types, as the local server does", () => {
+      const [[id, fn]] = resourcesOfType("AWS::CloudFront::Function") as [[string, Json]];
+      const props = propsOf(fn) as { FunctionCode: string; FunctionConfig: { Runtime: string } };
+      expect(props.FunctionConfig.Runtime).toBe("cloudfront-js-2.0");
+      const [[, distribution]] = resourcesOfType("AWS::CloudFront::Distribution") as [[string, Json]];
+      const behavior = ((propsOf(distribution).DistributionConfig as Json).DefaultCacheBehavior ??
+        {}) as Json;
+      expect(behavior.FunctionAssociations).toEqual([
+        { EventType: "viewer-response", FunctionARN: { "Fn::GetAtt": [id, "FunctionARN"] } },
+      ]);
+      // The function's own code, run on CloudFront-shaped events, against the local server's rule.
+      const handler = new Function(`${props.FunctionCode}\nreturn handler;`)() as (event: unknown) => {
+        headers: Record<string, { value: string }>;
+      };
+      const accepts = [
+        undefined,
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8",
+        "*/*",
+        "TEXT/HTML",
+      ];
+      const types = [
+        "application/rss+xml; charset=utf-8",
+        "application/atom+xml; charset=utf-8",
+        "application/feed+json; charset=utf-8",
+        "text/html; charset=utf-8",
+        "text/xsl; charset=utf-8",
+      ];
+      for (const accept of accepts)
+        for (const type of types) {
+          const out = handler({
+            request: { headers: accept === undefined ? {} : { accept: { value: accept } } },
+            response: { headers: { "content-type": { value: type } } },
+          });
+          expect(out.headers["content-type"]?.value, `${type} for ${accept}`).toBe(
+            negotiatedType(type, accept),
+          );
+          expect(out.headers.vary?.value, `${type} for ${accept}`).toBe(
+            variesByAccept(type) ? "Accept" : undefined,
+          );
+        }
     });
 
     it("uses the default certificate without a custom domain", () => {

@@ -185,7 +185,15 @@ describe("buildFeed: dates from the seen state", () => {
     expect(second.seen).toEqual(first.seen);
     const firstFiles = renderFeedFiles(first.feed);
     const secondFiles = renderFeedFiles(second.feed);
-    expect(secondFiles.map((f) => f.key)).toEqual(["feeds/rss.xml", "feeds/atom.xml", "feeds/feed.json"]);
+    expect(secondFiles.map((f) => f.key)).toEqual([
+      "feeds/rss.xml",
+      "feeds/atom.xml",
+      "feeds/feed.json",
+      "feeds/index.html",
+      "feeds/rss.xsl",
+      "feeds/atom.xsl",
+      "feeds/feed.css",
+    ]);
     for (const [index, file] of secondFiles.entries()) expect(file.body).toBe(firstFiles[index]?.body);
   });
 
@@ -378,6 +386,10 @@ describe("buildFeed: items", () => {
       { key: "feeds/rss.xml", contentType: "application/rss+xml; charset=utf-8" },
       { key: "feeds/atom.xml", contentType: "application/atom+xml; charset=utf-8" },
       { key: "feeds/feed.json", contentType: "application/feed+json; charset=utf-8" },
+      { key: "feeds/index.html", contentType: "text/html; charset=utf-8" },
+      { key: "feeds/rss.xsl", contentType: "text/xsl; charset=utf-8" },
+      { key: "feeds/atom.xsl", contentType: "text/xsl; charset=utf-8" },
+      { key: "feeds/feed.css", contentType: "text/css; charset=utf-8" },
     ]);
   });
 });

@@ -2,6 +2,7 @@ import { Feed } from "feed";
 import type { Person } from "../config.ts";
 import type { FeedModel } from "../model.ts";
 import { escapeHtml, stripForbiddenChars } from "../text.ts";
+import { withStylesheet } from "./browser.ts";
 import { forTextNode } from "./xml-js-text.ts";
 
 function author(person: Person) {
@@ -43,5 +44,5 @@ export function renderAtom(model: FeedModel): string {
   }
   // XML cannot carry control characters even escaped, and feed passes them through. Parsed
   // text is already clean; this also covers values that bypass the parsers (the config).
-  return `${stripForbiddenChars(feed.atom1())}\n`;
+  return `${withStylesheet(stripForbiddenChars(feed.atom1()), "atom.xsl")}\n`;
 }

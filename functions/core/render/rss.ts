@@ -1,6 +1,7 @@
 import { Feed } from "feed";
 import type { FeedModel } from "../model.ts";
 import { escapeHtml, stripForbiddenChars } from "../text.ts";
+import { withStylesheet } from "./browser.ts";
 import { forTextNode } from "./xml-js-text.ts";
 
 const DC_NAMESPACE = "http://purl.org/dc/elements/1.1/";
@@ -50,5 +51,5 @@ export function renderRss(model: FeedModel): string {
   }
   // XML cannot carry control characters even escaped, and feed passes them through. Parsed
   // text is already clean; this also covers values that bypass the parsers (the config).
-  return `${stripForbiddenChars(feed.rss2())}\n`;
+  return `${withStylesheet(stripForbiddenChars(feed.rss2()), "rss.xsl")}\n`;
 }
