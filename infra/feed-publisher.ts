@@ -105,6 +105,12 @@ export interface FeedSiteProps {
    * @default "/:path/"
    */
   readonly permalink?: string;
+  /**
+   * WebSub hub (absolute http(s) URL): the feeds advertise it and the functions ping it with
+   * `hub.mode=publish` after each change. The functions need outbound HTTPS (no VPC is used).
+   * @default - none
+   */
+  readonly hub?: string;
 }
 
 /** Properties of a {@link FeedPublisher}. */
@@ -593,6 +599,7 @@ function validatedSiteSettings(props: FeedPublisherProps) {
     ...(site.author !== undefined ? { author: site.author } : {}),
     ...(props.itemLimit !== undefined ? { itemLimit: props.itemLimit } : {}),
     ...(site.permalink !== undefined ? { permalink: site.permalink } : {}),
+    ...(site.hub !== undefined ? { hub: site.hub } : {}),
   };
   const { feedsUrl: _placeholder, ...settings } = parseConfig(raw, "FeedPublisher site settings");
   return settings;

@@ -9,6 +9,7 @@ import {
   readArticle,
 } from "../app/publish.ts";
 import { readStatus } from "../app/status.ts";
+import { notifyHub } from "../app/websub.ts";
 import type { Article } from "../core/article.ts";
 import { buildFeed } from "../core/build.ts";
 import type { SiteConfig } from "../core/config.ts";
@@ -23,9 +24,10 @@ import { createFeedServer, watchAndRebuild } from "./serve.ts";
 const USAGE = `feedpub — articles in, RSS 2.0, Atom 1.0 and JSON Feed 1.1 out
 
 Usage:
-  feedpub build [--content DIR] [--out DIR] [--config FILE] [--strict]
+  feedpub build [--content DIR] [--out DIR] [--config FILE] [--strict] [--ping]
       Write OUT/feeds/rss.xml, atom.xml and feed.json (defaults: content/ -> public/).
       Bad articles are reported (file:line: reason) and skipped; exit 1 only with --strict.
+      --ping: tell the config's WebSub hub which feeds changed (once they are online).
   feedpub check [--content DIR] [--config FILE]
       Validate every article; print file:line: reason; exit 1 on any problem.
   feedpub serve [--content DIR] [--out DIR] [--config FILE] [--port N]
@@ -34,7 +36,8 @@ Usage:
       Print the articles that were rejected (file:line: reason) and when the feeds last changed.
   feedpub rebuild --bucket NAME [--config FILE]
       Full rebuild of a deployed bucket from a listing of s3://NAME/content/ (AWS credentials
-      and region from the environment; AWS_ENDPOINT_URL_S3 for S3-compatible servers).
+      and region from the environment; AWS_ENDPOINT_URL_S3 for S3-compatible servers). Pings
+      the config's WebSub hub about the feeds that changed.
 `;
 
 const OPTIONS = {
@@ -43,6 +46,7 @@ const OPTIONS = {
   config: { type: "string", default: DEFAULT_CONFIG_FILE },
   port: { type: "string" },
   strict: { type: "boolean", default: false },
+  ping: { type: "boolean", default: false },
   bucket: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -53,6 +57,7 @@ type Values = {
   config: string;
   port?: string;
   strict: boolean;
+  ping: boolean;
   bucket?: string;
 };
 
@@ -187,6 +192,7 @@ async function rebuild(config: SiteConfig, values: Values): Promise<number> {
     content: `s3://${values.bucket}/${CONTENT_PREFIX}`,
     feeds: `s3://${values.bucket}/feeds`,
   });
+  await announce(config, report.written);
   return 0;
 }
 
@@ -194,7 +200,19 @@ async function build(config: SiteConfig, values: Values): Promise<number> {
   if (await contentFolderMissing(values)) return 2;
   const report = await runBuild(config, values);
   printReport(report, values);
+  if (values.ping) await announce(config, report.written);
   return values.strict && report.problems.length > 0 ? 1 : 0;
+}
+
+/** WebSub: tells the configured hub which feeds changed; failures are reported, not fatal. */
+async function announce(config: SiteConfig, written: readonly string[]): Promise<void> {
+  for (const ping of await notifyHub(config, written)) {
+    if (ping.ok) process.stdout.write(`pinged ${config.hub} about ${ping.feed}\n`);
+    else
+      process.stderr.write(
+        `feedpub: hub ping failed for ${ping.feed} after ${ping.attempts} tries: ${ping.reason}\n`,
+      );
+  }
 }
 
 async function check(config: SiteConfig, values: Values): Promise<number> {

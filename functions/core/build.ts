@@ -219,6 +219,7 @@ export function assembleFeed(config: SiteConfig, items: readonly FeedItem[]): Fe
       atom: new URL("atom.xml", config.feedsUrl).href,
       json: new URL("feed.json", config.feedsUrl).href,
     },
+    ...(config.hub ? { hub: config.hub } : {}),
     items,
   };
 }

@@ -24,6 +24,8 @@ export interface SiteConfig {
   readonly itemLimit: number;
   /** Pattern for an article's link, relative to `url`; tokens :path :slug :section :year :month :day. */
   readonly permalink: string;
+  /** WebSub hub the feeds advertise and that is pinged after each change (absolute http(s) URL). */
+  readonly hub?: string;
 }
 
 export const DEFAULT_ITEM_LIMIT = 50;
@@ -37,6 +39,7 @@ const KNOWN_FIELDS = new Set([
   "author",
   "itemLimit",
   "permalink",
+  "hub",
 ]);
 const LANGUAGE_TAG = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
 const PERMALINK_TOKEN = /:(path|slug|section|year|month|day)\b/g;
@@ -150,6 +153,10 @@ export function parseConfig(raw: unknown, source = "config"): SiteConfig {
       `permalink: must be a plain path without "?", "#", "\\" or dot segments, got "${permalink}"`,
     );
 
+  const hubText = str("hub", false);
+  const hub = hubText === undefined ? undefined : parseHttpUrl(hubText);
+  if (hubText !== undefined && !hub) problems.push(`hub: must be an absolute http(s) URL, got "${hubText}"`);
+
   if (problems.length > 0 || !title || !url) throw new ConfigError(source, problems);
   const siteUrl = withSlash(url);
   return {
@@ -161,5 +168,6 @@ export function parseConfig(raw: unknown, source = "config"): SiteConfig {
     ...(author ? { author } : {}),
     itemLimit,
     permalink,
+    ...(hub ? { hub: hub.href } : {}),
   };
 }

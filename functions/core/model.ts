@@ -29,6 +29,8 @@ export interface FeedModel {
   /** Newest item's `updated`, so unchanged input renders to unchanged bytes. */
   readonly updated: Date;
   readonly links: { readonly rss: string; readonly atom: string; readonly json: string };
+  /** WebSub hub advertised beside each format's self link. */
+  readonly hub?: string;
   readonly items: readonly FeedItem[];
 }
 

@@ -1,4 +1,5 @@
 import { publishAll } from "../app/publish.ts";
+import { notifyHub } from "../app/websub.ts";
 import { CONTENT_PREFIX, runtimeFromEnv } from "./env.ts";
 import { log } from "./log.ts";
 
@@ -26,5 +27,14 @@ export async function handler(): Promise<{
     written: report.written,
     ms: Date.now() - started,
   });
+  for (const ping of await notifyHub(runtime.config, report.written)) {
+    if (!ping.ok)
+      log("warn", "hub ping failed", {
+        hub: runtime.config.hub,
+        feed: ping.feed,
+        attempts: ping.attempts,
+        reason: ping.reason,
+      });
+  }
   return { published: report.published, problems: report.problems.length, written: report.written };
 }

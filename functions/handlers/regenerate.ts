@@ -1,5 +1,6 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { applyChanges } from "../app/publish.ts";
+import { notifyHub } from "../app/websub.ts";
 import { CONTENT_PREFIX, runtimeFromEnv } from "./env.ts";
 import { log } from "./log.ts";
 import { keysFromRecord } from "./s3-events.ts";
@@ -86,4 +87,21 @@ async function apply(keys: string[]): Promise<void> {
     written: report.written,
     retries: report.retries,
   });
+  await announce(report.written);
+}
+
+/** Pings the WebSub hub about the feeds that changed; a failure is logged, never thrown. */
+async function announce(written: readonly string[]): Promise<void> {
+  for (const ping of await notifyHub(runtime.config, written)) {
+    if (ping.ok)
+      log("info", "hub pinged", { hub: runtime.config.hub, feed: ping.feed, attempts: ping.attempts });
+    else
+      log("warn", "hub ping failed", {
+        hub: runtime.config.hub,
+        feed: ping.feed,
+        attempts: ping.attempts,
+        reason: ping.reason,
+        ...(ping.status !== undefined ? { status: ping.status } : {}),
+      });
+  }
 }

@@ -735,7 +735,7 @@ describe("FeedPublisher (custom domain)", () => {
     const app = new App({ context: APP_CONTEXT, builtinCloudFormationValidation: false });
     stack = new Stack(app, "Custom");
     new FeedPublisher(stack, "FeedPublisher", {
-      site: { title: "Custom", url: "https://example.org/" },
+      site: { title: "Custom", url: "https://example.org/", hub: "https://hub.example.org/" },
       domainName: "feeds.example.org",
       reconcileSchedule: Schedule.rate(Duration.hours(1)),
       logRetention: RetentionDays.ONE_WEEK,
@@ -747,6 +747,24 @@ describe("FeedPublisher (custom domain)", () => {
     });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     template = Template.fromStack(stack);
+  });
+
+  it("passes the WebSub hub to both functions, checked like every site setting", () => {
+    const withHub = template.findResources("AWS::Lambda::Function", {
+      Properties: {
+        Environment: {
+          Variables: { SITE_CONFIG: Match.stringLikeRegexp('"hub":"https://hub.example.org/"') },
+        },
+      },
+    });
+    expect(Object.keys(withHub)).toHaveLength(2);
+    const bad = new Stack(new App({ context: APP_CONTEXT }), "BadHub");
+    expect(
+      () =>
+        new FeedPublisher(bad, "FeedPublisher", {
+          site: { title: "T", url: "https://example.org/", hub: "ftp://x/" },
+        }),
+    ).toThrow(/hub: must be an absolute http\(s\) URL/);
   });
 
   it("serves the domain with its certificate over TLS 1.2+", () => {

@@ -28,6 +28,8 @@ export function renderAtom(model: FeedModel): string {
     generator: "feedpub",
     author: author(model.author),
     feedLinks: { atom: model.links.atom },
+    // WebSub: rel="hub" beside rel="self", so subscribers know where to subscribe.
+    ...(model.hub ? { hub: model.hub } : {}),
   });
   for (const item of model.items) {
     feed.addItem({

@@ -18,6 +18,7 @@ export function renderJsonFeed(model: FeedModel): string {
     ...(model.description ? { description: model.description } : {}),
     language: model.language,
     authors: [author(model.author)],
+    ...(model.hub ? { hubs: [{ type: "WebSub", url: model.hub }] } : {}),
     items: model.items.map((item) => ({
       id: item.id,
       url: item.url,

@@ -20,6 +20,8 @@ export function renderRss(model: FeedModel): string {
     updated: model.updated,
     generator: "feedpub",
     feedLinks: { rss: model.links.rss },
+    // WebSub: rel="hub" beside rel="self", so subscribers know where to subscribe.
+    ...(model.hub ? { hub: model.hub } : {}),
   });
   // feed declares xmlns:dc only when some item has content:encoded; without it, dc:creator would
   // use an unbound prefix, which namespace-aware readers (Python feedparser) reject.
