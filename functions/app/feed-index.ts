@@ -45,6 +45,9 @@ export interface IndexEntry {
   readonly id?: string;
   /** Set when the file could not be published; the other plan fields are then absent. */
   readonly problem?: { readonly reason: string; readonly line?: number };
+  /** Its tags and the authors it names: which tag and author feeds it belongs to. */
+  readonly tags?: readonly string[];
+  readonly authors?: readonly string[];
 }
 
 /** Path → entry, in path order. */
@@ -79,10 +82,59 @@ export interface FeedIndex {
   /** MD5 (quoted, as S3 ETags) of each feed file as last written. */
   readonly feeds: Readonly<Record<string, string>>;
   readonly counts: { readonly articles: number; readonly problems: number };
+  /** The tag and author feeds, by key ("tags/<slug>"): name and the facet state object. */
+  readonly facets: Readonly<Record<string, FacetRef>>;
   /** When a scheduled article is due or one in the feed expires (epoch ms): the feeds change then. */
   readonly nextChange?: number;
   /** When the last regeneration that changed anything finished. */
   readonly generatedAt?: string;
+}
+
+/** A tag or author feed as the head knows it. */
+export interface FacetRef {
+  readonly name: string;
+  /** Name of its state object under CATALOG_PREFIX (content-addressed, like the shards). */
+  readonly state: string;
+  /** When one of its scheduled articles is due, or one of its items expires (epoch ms). */
+  readonly nextChange?: number;
+}
+
+/** What one tag or author feed keeps between regenerations: its own candidates and items. */
+export interface FacetState {
+  readonly key: string;
+  readonly name: string;
+  readonly candidates: Catalog;
+  readonly floor?: Rank;
+  readonly rendered: Readonly<Record<string, RenderedEntry>>;
+  /** MD5 of each of its feed files as last written. */
+  readonly feeds: Readonly<Record<string, string>>;
+}
+
+export function serializeFacet(state: FacetState): { name: string; body: string } {
+  const { floor, candidates, ...rest } = state;
+  const body = `${JSON.stringify({
+    version: INDEX_VERSION,
+    ...rest,
+    candidates: Object.entries(sortedRecord(candidates)).map(([path, entry]) => encodeRow(path, entry)),
+    ...(floor ? { floor: [floor.published, floor.path] } : {}),
+    rendered: sortedRecord(state.rendered),
+  })}\n`;
+  return { name: `f-${createHash("sha1").update(body).digest("hex").slice(0, 20)}`, body };
+}
+
+export function parseFacet(bytes: Uint8Array): FacetState {
+  const value = JSON.parse(Buffer.from(bytes).toString("utf8")) as Record<string, unknown>;
+  if (value.version !== INDEX_VERSION || !Array.isArray(value.candidates))
+    throw new Error("malformed facet state");
+  const floor = value.floor as [number, string] | undefined;
+  return {
+    key: String(value.key),
+    name: String(value.name),
+    candidates: decodeRows(value.candidates),
+    ...(floor ? { floor: { published: floor[0], path: floor[1] } } : {}),
+    rendered: (value.rendered ?? {}) as FacetState["rendered"],
+    feeds: (value.feeds ?? {}) as FacetState["feeds"],
+  };
 }
 
 export function configFingerprint(config: SiteConfig): string {
@@ -98,6 +150,7 @@ export function emptyIndex(config: SiteConfig): FeedIndex {
     rendered: {},
     feeds: {},
     counts: { articles: 0, problems: 0 },
+    facets: {},
   };
 }
 
@@ -155,6 +208,7 @@ function decodeHead(
         candidates: decodeRows(value.candidates),
         ...(floor ? { floor: { published: floor[0], path: floor[1] } } : {}),
         counts: { articles: Number(counts?.articles) || 0, problems: Number(counts?.problems) || 0 },
+        facets: (value.facets ?? {}) as FeedIndex["facets"],
       },
     };
   }
@@ -322,8 +376,11 @@ function encodeRow(path: string, entry: IndexEntry): Row {
     entry.id ?? "",
     entry.problem?.reason ?? "",
     entry.problem?.line ?? 0,
+    (entry.tags ?? []) as unknown as string,
+    (entry.authors ?? []) as unknown as string,
   ];
-  while (row.length > 2 && (row[row.length - 1] === 0 || row[row.length - 1] === "")) row.pop();
+  const empty = (cell: unknown) => cell === 0 || cell === "" || (Array.isArray(cell) && cell.length === 0);
+  while (row.length > 2 && empty(row[row.length - 1])) row.pop();
   return row;
 }
 
@@ -333,8 +390,22 @@ const time = (value: unknown): number | undefined =>
 function decodeRows(rows: unknown[]): Record<string, IndexEntry> {
   const articles: Record<string, IndexEntry> = {};
   for (const row of rows as Row[]) {
-    const [path, hash, firstSeen, changed, date, updated, publishDate, expiryDate, flags, id, reason, line] =
-      row;
+    const [
+      path,
+      hash,
+      firstSeen,
+      changed,
+      date,
+      updated,
+      publishDate,
+      expiryDate,
+      flags,
+      id,
+      reason,
+      line,
+      tags,
+      authors,
+    ] = row as unknown[] as [string, string, ...unknown[]];
     const seen = time(firstSeen) ?? 0;
     const entry: { -readonly [K in keyof IndexEntry]: IndexEntry[K] } = {
       hash,
@@ -350,6 +421,8 @@ function decodeRows(rows: unknown[]): Record<string, IndexEntry> {
     if (typeof reason === "string" && reason) {
       entry.problem = { reason, ...(typeof line === "number" && line > 0 ? { line } : {}) };
     }
+    if (Array.isArray(tags) && tags.length) entry.tags = tags.map(String);
+    if (Array.isArray(authors) && authors.length) entry.authors = authors.map(String);
     articles[path] = entry;
   }
   return articles;
@@ -444,6 +517,8 @@ export function entryFor(
     ...(result.expiryDate ? { expiryDate: result.expiryDate.getTime() } : {}),
     ...(result.draft ? { draft: true as const } : {}),
     ...(result.id ? { id: result.id } : {}),
+    ...(result.tags.length ? { tags: result.tags } : {}),
+    ...(result.authors.length ? { authors: result.authors.map((person) => person.name) } : {}),
   };
 }
 

@@ -2,17 +2,21 @@ import { createHash } from "node:crypto";
 import type { Article } from "../core/article.ts";
 import {
   assembleFeed,
+  type FeedScope,
   type HeldBack,
   type Plan,
   planFeed,
+  renderBrowserFiles,
   renderFeedFiles,
   renderProblem,
   toFeedItem,
 } from "../core/build.ts";
 import type { SiteConfig } from "../core/config.ts";
 import { ArticleError, type ArticleProblem } from "../core/errors.ts";
+import { type Facet, type FacetKind, facetFolder, facetsOf } from "../core/facets.ts";
 import type { FeedItem } from "../core/model.ts";
 import { MAX_ARTICLE_BYTES, parseArticle, sourceKind, tooLargeReason } from "../core/parse.ts";
+import type { ListedFeed } from "../core/render/browser.ts";
 import { PreconditionFailedError } from "../storage/errors.ts";
 import type { ObjectInfo, Storage } from "../storage/port.ts";
 import {
@@ -21,6 +25,8 @@ import {
   catalogKey,
   countsOf,
   entryFor,
+  type FacetRef,
+  type FacetState,
   type FeedIndex,
   fromRendered,
   INDEX_KEY,
@@ -28,13 +34,16 @@ import {
   type IndexState,
   indexProblems,
   type ParsedIndex,
+  parseFacet,
   parseIndex,
   parseShard,
   planInputs,
+  publishedOf,
   type Rank,
   type RenderedEntry,
   ranksAbove,
   selectCandidates,
+  serializeFacet,
   serializeIndex,
   serializeShard,
   shardCountFor,
@@ -143,13 +152,43 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       rendered: loaded.index.rendered,
       parsed,
     });
-    const catalog = outcome.entries;
+    let catalog: Catalog = outcome.entries;
+    // Every tag and author feed, from the whole catalog.
+    const facets: Record<string, FacetRef> = {};
+    const facetFiles: OutputFile[] = [];
+    const facetStates: { name: string; body: string }[] = [];
+    for (const group of groupFacets(catalog).values()) {
+      const result = await planFacet({
+        config,
+        now,
+        content,
+        parsed,
+        key: group.key,
+        name: group.name,
+        candidates: group.entries,
+        rendered: {},
+        loadGroup: async () => group.entries,
+      });
+      if (result.refused.size) catalog = { ...catalog, ...Object.fromEntries(result.refused) };
+      if (!result.state) continue;
+      const serialized = serializeFacet(result.state);
+      facetFiles.push(...result.files);
+      facetStates.push(serialized);
+      facets[group.key] = facetRef(result.state.name, serialized.name, result.nextChange);
+    }
+    const browserFiles = renderBrowserFiles(
+      assembleFeed(config, outcome.items),
+      listedFacets(config, facets),
+    );
     const shards = splitCatalog(catalog, shardCountFor(listed.length)).map(serializeShard);
-    const known = new Set(loaded.index.shards);
+    const known = new Set([
+      ...loaded.index.shards,
+      ...Object.values(loaded.index.facets).map((ref) => ref.state),
+    ]);
     const written: string[] = [];
     const unchanged: string[] = [];
     const feeds: Record<string, string> = {};
-    for (const file of outcome.files) {
+    for (const file of [...outcome.files, ...facetFiles, ...browserFiles]) {
       // A full rebuild checks what is really stored, so it also repairs feeds changed behind its back.
       const changed = await writeIfChanged(output, file.key, file.body, {
         ...file,
@@ -158,7 +197,13 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       (changed ? written : unchanged).push(file.key);
       feeds[file.key] = md5(file.body);
     }
-    await forEachLimited(shards, READ_CONCURRENCY, async (shard) => {
+    // Feeds of tags and authors no article has any more go: a reader gets 404, as for any removed feed.
+    for (const key of Object.keys(loaded.index.facets)) {
+      if (facets[key]) continue;
+      for (const file of facetFileKeys(key)) await output.delete(file);
+      written.push(...facetFileKeys(key));
+    }
+    await forEachLimited([...shards, ...facetStates], READ_CONCURRENCY, async (shard) => {
       if (shard && !known.has(shard.name)) await putShard(output, shard);
     });
     const next: FeedIndex = {
@@ -168,6 +213,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       rendered: outcome.rendered,
       feeds,
       counts: countsOf(catalog),
+      facets,
     };
     withNextChange(next, outcome.plan.nextChange);
     if (!next.floor) delete (next as { floor?: Rank }).floor;
@@ -190,7 +236,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
     // Best effort: a shard left over costs storage, not correctness; the next rebuild tries again.
     const cleanup = await collectCatalog(
       output,
-      new Set(next.shards),
+      new Set([...next.shards, ...Object.values(next.facets).map((ref) => ref.state)]),
       options.stateGraceMs ?? STATE_GRACE_MS,
     ).then(
       () => undefined,
@@ -282,10 +328,19 @@ export async function applyChanges(
     const candidates: Record<string, IndexEntry> = { ...index.candidates };
     const parsed = new Map<string, Article>();
     const problems: ArticleProblem[] = [];
+    // Every entry this run changes (undefined: deleted), and the tag and author feeds it touches.
+    const changedEntries = new Map<string, IndexEntry | undefined>();
+    const affected = new Map<string, string>();
+    const touch = (entry: IndexEntry | undefined) => {
+      for (const facet of facetsOfEntry(entry))
+        if (!affected.has(facet.key)) affected.set(facet.key, facet.name);
+    };
+    const due = (when: number | undefined) => when !== undefined && when <= now.getTime();
+    for (const [key, ref] of Object.entries(index.facets))
+      if (state === "settings-changed" || due(ref.nextChange)) affected.set(key, ref.name);
     // Settings changed since the index was written, or a scheduled article fell due (or one
     // expired): every feed must be made again, whatever the keys say.
-    let changed =
-      state === "settings-changed" || (index.nextChange !== undefined && index.nextChange <= now.getTime());
+    let changed = state === "settings-changed" || due(index.nextChange) || affected.size > 0;
     for (const seen of observed) {
       const slot = shardOf(seen.key, count);
       const shard = shards.get(slot) as Record<string, IndexEntry>;
@@ -295,6 +350,8 @@ export async function applyChanges(
           delete shard[seen.key];
           delete candidates[seen.key];
           touched.add(slot);
+          changedEntries.set(seen.key, undefined);
+          touch(previous);
           changed = true;
         }
         continue;
@@ -311,6 +368,9 @@ export async function applyChanges(
       shard[seen.key] = entry;
       candidates[seen.key] = entry;
       touched.add(slot);
+      changedEntries.set(seen.key, entry);
+      touch(previous);
+      touch(entry);
       changed = true;
     }
     if (!changed)
@@ -368,8 +428,79 @@ export async function applyChanges(
       }
       (shards.get(slot) as Record<string, IndexEntry>)[path] = outcome.entries[path] as IndexEntry;
       touched.add(slot);
+      changedEntries.set(path, outcome.entries[path]);
+      touch(outcome.entries[path]);
     }
-    const next = selectCandidates(outcome.entries, now, keep, floor);
+    let mainEntries: Catalog = outcome.entries;
+
+    // The tag and author feeds this change touches, each from its own state (or the catalog).
+    const facets: Record<string, FacetRef> = { ...index.facets };
+    const facetWrites: { name: string; body: string }[] = [];
+    const facetFiles: OutputFile[] = [];
+    const facetDeletes: string[] = [];
+    let stale = false;
+    for (const [key, newName] of [...affected].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const ref = index.facets[key];
+      let previousState: FacetState | undefined;
+      try {
+        previousState = ref ? await readFacet(output, ref.state) : undefined;
+      } catch (error) {
+        if (error instanceof CorruptStateError) return fullRebuild();
+        if (error instanceof StaleIndexError) {
+          stale = true;
+          break;
+        }
+        throw error;
+      }
+      const members: Record<string, IndexEntry> = { ...previousState?.candidates };
+      for (const [path, entry] of changedEntries) {
+        delete members[path];
+        if (entry && facetsOfEntry(entry).some((facet) => facet.key === key)) members[path] = entry;
+      }
+      const name = ref?.name ?? newName;
+      const result = await planFacet({
+        config,
+        now,
+        content,
+        parsed,
+        key,
+        name,
+        candidates: members,
+        ...(previousState?.floor ? { floor: previousState.floor } : {}),
+        rendered: state === "settings-changed" ? {} : (previousState?.rendered ?? {}),
+        loadGroup: async () => {
+          await loadShards(index.shards.keys());
+          const whole = Object.assign({}, ...shards.values()) as Catalog;
+          return groupFacets(whole).get(key)?.entries ?? {};
+        },
+      });
+      for (const [path, entry] of result.refused) {
+        const slot = shardOf(path, count);
+        if (!shards.has(slot)) await loadShards([slot]);
+        (shards.get(slot) as Record<string, IndexEntry>)[path] = entry;
+        touched.add(slot);
+        changedEntries.set(path, entry);
+        if (mainEntries[path]) mainEntries = { ...mainEntries, [path]: entry };
+      }
+      if (!result.state) {
+        if (ref) facetDeletes.push(...facetFileKeys(key));
+        delete facets[key];
+        continue;
+      }
+      const serialized = serializeFacet(result.state);
+      if (serialized.name !== ref?.state) facetWrites.push(serialized);
+      for (const file of result.files)
+        if (previousState?.feeds[file.key] !== md5(file.body)) facetFiles.push(file);
+      facets[key] = facetRef(result.state.name, serialized.name, result.nextChange);
+    }
+    if (stale) {
+      if (attempt < MAX_APPLY_ATTEMPTS) {
+        await backoff(attempt);
+        continue;
+      }
+      throw new StaleIndexError("the index kept changing under this regeneration");
+    }
+    const next = selectCandidates(mainEntries, now, keep, floor);
     const names = Array.from({ length: count }, (_, slot) => index.shards[slot] ?? "");
     const shardWrites: { name: string; body: string }[] = [];
     for (const slot of touched) {
@@ -378,15 +509,23 @@ export async function applyChanges(
       if (shard && shard.name !== index.shards[slot]) shardWrites.push(shard);
     }
     const feeds: Record<string, string> = { ...index.feeds };
-    const changedFiles = outcome.files.filter((file) => feeds[file.key] !== md5(file.body));
+    const browserFiles = renderBrowserFiles(
+      assembleFeed(config, outcome.items),
+      listedFacets(config, facets),
+    );
+    const changedFiles = [
+      ...[...outcome.files, ...browserFiles].filter((file) => feeds[file.key] !== md5(file.body)),
+      ...facetFiles,
+    ];
     await Promise.all([
-      ...shardWrites.map((shard) => putShard(output, shard)),
+      ...[...shardWrites, ...facetWrites].map((shard) => putShard(output, shard)),
       ...changedFiles.map((file) =>
         output.put(file.key, file.body, { contentType: file.contentType, cacheControl: FEED_CACHE_CONTROL }),
       ),
+      ...facetDeletes.map((key) => output.delete(key)),
     ]);
-    for (const file of changedFiles) feeds[file.key] = md5(file.body);
-    const written = changedFiles.map((file) => file.key);
+    for (const file of [...outcome.files, ...browserFiles]) feeds[file.key] = md5(file.body);
+    const written = [...changedFiles.map((file) => file.key), ...facetDeletes];
     const head: FeedIndex = {
       ...index,
       shards: names,
@@ -394,6 +533,7 @@ export async function applyChanges(
       rendered: outcome.rendered,
       feeds,
       counts: countsAfter(index.counts, touched, before, shards),
+      facets,
     };
     withNextChange(head, outcome.plan.nextChange);
     if (next.floor) (head as { floor?: Rank }).floor = next.floor;
@@ -408,6 +548,171 @@ export async function applyChanges(
       }
       throw error;
     }
+  }
+}
+
+type OutputFile = { key: string; contentType: string; body: string };
+
+const FACET_LABELS = { tags: "Tag", authors: "Author" } as const;
+
+/** The tag and author feeds an entry belongs to: published-or-publishable articles only. */
+function facetsOfEntry(entry: IndexEntry | undefined): Facet[] {
+  if (!entry || entry.problem || entry.draft) return [];
+  return facetsOf(entry.tags, entry.authors);
+}
+
+interface FacetGroup {
+  readonly key: string;
+  /** As written by the first article (in path order) that uses it. */
+  readonly name: string;
+  readonly entries: Record<string, IndexEntry>;
+}
+
+/** Every facet of a catalog with its members. */
+function groupFacets(catalog: Catalog): Map<string, FacetGroup> {
+  const groups = new Map<string, FacetGroup>();
+  for (const path of Object.keys(catalog).sort()) {
+    const entry = catalog[path] as IndexEntry;
+    for (const facet of facetsOfEntry(entry)) {
+      let group = groups.get(facet.key);
+      if (!group) groups.set(facet.key, (group = { key: facet.key, name: facet.name, entries: {} }));
+      group.entries[path] = entry;
+    }
+  }
+  return new Map([...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function facetScope(key: string, name: string): FeedScope {
+  const kind = key.slice(0, key.indexOf("/")) as FacetKind;
+  return { folder: facetFolder(key), label: `${FACET_LABELS[kind]}: ${name}` };
+}
+
+function facetFileKeys(key: string): string[] {
+  return ["rss.xml", "atom.xml", "feed.json"].map((file) => `feeds/${facetFolder(key)}${file}`);
+}
+
+function facetRef(name: string, state: string, nextChange: Date | undefined): FacetRef {
+  return { name, state, ...(nextChange ? { nextChange: nextChange.getTime() } : {}) };
+}
+
+/** The tag and author feeds as the landing page lists them. */
+function listedFacets(config: SiteConfig, facets: Readonly<Record<string, FacetRef>>): ListedFeed[] {
+  return Object.keys(facets)
+    .sort()
+    .map((key) => {
+      const ref = facets[key] as FacetRef;
+      const model = assembleFeed(config, [], facetScope(key, ref.name));
+      const folder = facetFolder(key);
+      return {
+        title: facetScope(key, ref.name).label ?? key,
+        links: model.links,
+        paths: { rss: `${folder}rss.xml`, atom: `${folder}atom.xml`, json: `${folder}feed.json` },
+      };
+    });
+}
+
+interface FacetInput {
+  readonly config: SiteConfig;
+  readonly now: Date;
+  readonly content: Storage;
+  readonly parsed: ReadonlyMap<string, Article>;
+  readonly key: string;
+  readonly name: string;
+  /** Its members as far as known: every member above `floor`, or all of them. */
+  readonly candidates: Catalog;
+  readonly floor?: Rank;
+  readonly rendered: FeedIndex["rendered"];
+  /** Every member, from the whole catalog: for when the candidates run out. */
+  readonly loadGroup: () => Promise<Catalog>;
+}
+
+interface FacetOutcome {
+  /** Undefined when the facet has no members left: its feed goes. */
+  readonly state?: FacetState;
+  readonly files: OutputFile[];
+  readonly nextChange?: Date;
+  /** Members refused while rendering, now marked with their problem. */
+  readonly refused: Map<string, IndexEntry>;
+}
+
+/** Plans and renders one tag or author feed, like the main feed but from its own candidates. */
+async function planFacet(input: FacetInput): Promise<FacetOutcome> {
+  const { config, now, content, parsed, key } = input;
+  const keep = candidatesFor(config);
+  let selected = selectCandidates(input.candidates, now, keep, input.floor);
+  let planned: Catalog = selected.candidates;
+  let name = facetName(key, planned, now) ?? input.name;
+  let scope = facetScope(key, name);
+  let outcome = await regenerate({
+    config,
+    now,
+    content,
+    entries: planned,
+    rendered: input.rendered,
+    parsed,
+    scope,
+    ...(selected.floor ? { floor: selected.floor } : {}),
+  });
+  let floor = selected.floor;
+  if (!outcome.exact) {
+    planned = await input.loadGroup();
+    name = facetName(key, selectCandidates(planned, now, keep).candidates, now) ?? name;
+    scope = facetScope(key, name);
+    outcome = await regenerate({
+      config,
+      now,
+      content,
+      entries: planned,
+      rendered: input.rendered,
+      parsed,
+      scope,
+    });
+    floor = undefined;
+  }
+  const refused = new Map<string, IndexEntry>();
+  for (const path in outcome.entries)
+    if (outcome.entries[path] !== planned[path]) refused.set(path, outcome.entries[path] as IndexEntry);
+  selected = selectCandidates(outcome.entries, now, keep, floor);
+  if (Object.keys(selected.candidates).length === 0 && !selected.floor) return { files: [], refused };
+  const state: FacetState = {
+    key,
+    name,
+    candidates: selected.candidates,
+    ...(selected.floor ? { floor: selected.floor } : {}),
+    rendered: outcome.rendered,
+    feeds: Object.fromEntries(outcome.files.map((file) => [file.key, md5(file.body)])),
+  };
+  return {
+    state,
+    files: outcome.files,
+    refused,
+    ...(outcome.plan.nextChange ? { nextChange: outcome.plan.nextChange } : {}),
+  };
+}
+
+/**
+ * The facet's display name: as the newest of its candidates writes it. Tags that share a slug
+ * ("Tech", "tech") share a feed; the name is taken from an article every regeneration of the feed
+ * knows (the candidates always hold the newest members), so a full rebuild and an incremental one
+ * agree on it.
+ */
+function facetName(key: string, candidates: Catalog, now: Date): string | undefined {
+  let best: Rank | undefined;
+  for (const path in candidates) {
+    const rank = { published: publishedOf(candidates[path] as IndexEntry, now.getTime()), path };
+    if (!best || ranksAbove(rank, best)) best = rank;
+  }
+  const entry = best ? candidates[best.path] : undefined;
+  return facetsOfEntry(entry).find((facet) => facet.key === key)?.name;
+}
+
+async function readFacet(output: Storage, name: string): Promise<FacetState> {
+  const object = await output.get(catalogKey(name));
+  if (!object) throw new StaleIndexError(`facet state ${name} is gone`);
+  try {
+    return parseFacet(object.body);
+  } catch {
+    throw new CorruptStateError(`facet state ${name} cannot be read`);
   }
 }
 
@@ -558,6 +863,8 @@ interface RegenerateInput {
   readonly parsed: ReadonlyMap<string, Article>;
   /** Set when `entries` are candidates: items must rank above it for the feed to be exact. */
   readonly floor?: Rank;
+  /** Which feed: the main one (default) or a tag's or an author's. */
+  readonly scope?: FeedScope;
 }
 
 interface RegenerateOutcome {
@@ -618,14 +925,9 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
     if (floor && items.length < config.itemLimit) {
       return { entries, rendered, plan, items, files: [], exact: false };
     }
-    return {
-      entries,
-      rendered,
-      plan,
-      items,
-      files: renderFeedFiles(assembleFeed(config, items)),
-      exact: true,
-    };
+    const scope = input.scope ?? { folder: "" };
+    const files = renderFeedFiles(assembleFeed(config, items, scope), scope);
+    return { entries, rendered, plan, items, files, exact: true };
   }
 }
 

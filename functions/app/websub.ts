@@ -23,13 +23,18 @@ export interface PingOptions {
   readonly timeoutMs?: number;
 }
 
-const FEED_DOCUMENTS = [FEED_FILES.rss.key, FEED_FILES.atom.key, FEED_FILES.json.key];
+const DOCUMENT_NAMES = [FEED_FILES.rss.key, FEED_FILES.atom.key, FEED_FILES.json.key].map((key) =>
+  key.slice(key.lastIndexOf("/") + 1),
+);
 
-/** The public URLs of the feed documents among the keys a regeneration wrote. */
+/**
+ * The public URLs of the feed documents among the keys a regeneration wrote: the main feeds and
+ * the tag and author feeds (not the landing page or stylesheets, which nobody subscribes to).
+ */
 export function changedFeedUrls(config: SiteConfig, written: readonly string[]): string[] {
-  return FEED_DOCUMENTS.filter((key) => written.includes(key)).map(
-    (key) => new URL(key.slice("feeds/".length), config.feedsUrl).href,
-  );
+  return written
+    .filter((key) => key.startsWith("feeds/") && DOCUMENT_NAMES.includes(key.slice(key.lastIndexOf("/") + 1)))
+    .map((key) => new URL(key.slice("feeds/".length), config.feedsUrl).href);
 }
 
 /**

@@ -4,7 +4,7 @@ import type { ArticleProblem } from "./errors.ts";
 import type { SanitizedHtml } from "./html.ts";
 import { FEED_FILES, type FeedItem, type FeedModel } from "./model.ts";
 import { renderAtom } from "./render/atom.ts";
-import { ATOM_XSL, FEED_CSS, RSS_XSL, renderLandingPage } from "./render/browser.ts";
+import { ATOM_XSL, FEED_CSS, type ListedFeed, RSS_XSL, renderLandingPage } from "./render/browser.ts";
 import { renderJsonFeed } from "./render/json-feed.ts";
 import { renderRss } from "./render/rss.ts";
 import { renderBody } from "./render-body.ts";
@@ -204,20 +204,33 @@ export function renderProblem(path: string, error: unknown): ArticleProblem {
   return { file: path, reason: `the body could not be rendered: ${reason}` };
 }
 
+/** Which feed a model is for: the site's main feed, or a tag's or an author's. */
+export interface FeedScope {
+  /** Folder under feeds/ ("" for the main feed, "tags/news/" for a tag). */
+  readonly folder: string;
+  /** Shown after the site title, e.g. "Tag: News". */
+  readonly label?: string;
+}
+
 /** The feed around its items; its date is the newest item's, never the build time. */
-export function assembleFeed(config: SiteConfig, items: readonly FeedItem[]): FeedModel {
+export function assembleFeed(
+  config: SiteConfig,
+  items: readonly FeedItem[],
+  scope: FeedScope = { folder: "" },
+): FeedModel {
   const updated = items.reduce((max, item) => (item.updated > max ? item.updated : max), new Date(0));
+  const base = new URL(scope.folder, config.feedsUrl);
   return {
-    title: config.title,
-    description: config.description,
+    title: scope.label ? `${config.title} · ${scope.label}` : config.title,
+    description: scope.label ? `${scope.label}, from ${config.title}` : config.description,
     homeUrl: config.url,
     language: config.language,
     author: config.author ?? { name: config.title },
     updated,
     links: {
-      rss: new URL("rss.xml", config.feedsUrl).href,
-      atom: new URL("atom.xml", config.feedsUrl).href,
-      json: new URL("feed.json", config.feedsUrl).href,
+      rss: new URL("rss.xml", base).href,
+      atom: new URL("atom.xml", base).href,
+      json: new URL("feed.json", base).href,
     },
     ...(config.hub ? { hub: config.hub } : {}),
     items,
@@ -258,13 +271,28 @@ export function buildFeed(input: BuildInput): BuildResult {
   return { ...rest, seen, problems, feed: assembleFeed(config, items) };
 }
 
-/** Renders every format of a feed and its browser pages: output key, content type and text. */
-export function renderFeedFiles(feed: FeedModel): { key: string; contentType: string; body: string }[] {
+/** Renders the three formats of a feed: output key, content type and text. */
+export function renderFeedFiles(
+  feed: FeedModel,
+  scope: FeedScope = { folder: "" },
+): { key: string; contentType: string; body: string }[] {
+  const at = (key: string) => `feeds/${scope.folder}${key.slice("feeds/".length)}`;
+  // The stylesheets sit in feeds/; a facet's feeds are two folders below.
+  const up = "../".repeat(scope.folder.split("/").filter(Boolean).length);
   return [
-    { ...FEED_FILES.rss, body: renderRss(feed) },
-    { ...FEED_FILES.atom, body: renderAtom(feed) },
-    { ...FEED_FILES.json, body: renderJsonFeed(feed) },
-    { ...FEED_FILES.html, body: renderLandingPage(feed) },
+    { ...FEED_FILES.rss, key: at(FEED_FILES.rss.key), body: renderRss(feed, `${up}rss.xsl`) },
+    { ...FEED_FILES.atom, key: at(FEED_FILES.atom.key), body: renderAtom(feed, `${up}atom.xsl`) },
+    { ...FEED_FILES.json, key: at(FEED_FILES.json.key), body: renderJsonFeed(feed) },
+  ];
+}
+
+/** The browser files of feeds/: the landing page and the stylesheets. */
+export function renderBrowserFiles(
+  feed: FeedModel,
+  others: readonly ListedFeed[] = [],
+): { key: string; contentType: string; body: string }[] {
+  return [
+    { ...FEED_FILES.html, body: renderLandingPage(feed, others) },
     { ...FEED_FILES.rssXsl, body: RSS_XSL },
     { ...FEED_FILES.atomXsl, body: ATOM_XSL },
     { ...FEED_FILES.css, body: FEED_CSS },

@@ -1,6 +1,7 @@
+import type { Dirent } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyChanges, INDEX_KEY, publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
@@ -174,7 +175,12 @@ describe("clocks of concurrent invocations", () => {
 describe("the sharded catalog and its planning candidates", () => {
   // Feed of 3 items: the index keeps 10 candidates, so a few dozen articles exercise the floor.
   const small = parseConfig({ title: "Site", url: "https://example.org/", itemLimit: 3 });
-  const feedFiles = ["feeds/rss.xml", "feeds/atom.xml", "feeds/feed.json"];
+  /** Every file under feeds/ (the main, tag and author feeds, the landing page), sorted. */
+  const publicFiles = async (dir: string) =>
+    ((await readdir(join(dir, "feeds"), { recursive: true, withFileTypes: true })) as Dirent[])
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+      .sort();
   const bytes = (dir: string, key: string) => readFile(join(dir, key), "utf8").catch(() => undefined);
 
   function random(seed: number) {
@@ -189,8 +195,21 @@ describe("the sharded catalog and its planning candidates", () => {
     const next = random(Number(process.env.CANDIDATES_SEED ?? 7));
     const keys = Array.from({ length: 60 }, (_, i) => `s/${String(i).padStart(2, "0")}.md`);
     // Start with 40 dated articles: more than the candidates the index keeps.
+    // Tags and authors too: every tag and author feed must also equal the full rebuild's.
+    const facets = [
+      "",
+      "tags: [news]\n",
+      "tags: [news, tech]\n",
+      "tags: [Tech]\n",
+      "author: Ann\n",
+      "tags: [culture]\nauthor: Bob\n",
+    ];
+    const facet = () => facets[Math.floor(next() * facets.length)] as string;
     for (const key of keys.slice(0, 40))
-      await write(key, article(key, `2025-0${1 + Math.floor(next() * 9)}-1${Math.floor(next() * 9)}`));
+      await write(
+        key,
+        article(key, `2025-0${1 + Math.floor(next() * 9)}-1${Math.floor(next() * 9)}`, facet()),
+      );
     await publishAll({ config: small, content, output, now: T0, stateGraceMs: 0 });
     let wholeReads = 0;
     for (let step = 1; step <= 120; step++) {
@@ -202,16 +221,16 @@ describe("the sharded catalog and its planning candidates", () => {
       const month = `2025-${String(1 + Math.floor(next() * 12)).padStart(2, "0")}-0${1 + Math.floor(next() * 9)}`;
       // Deletes are frequent, so the newest articles run out and the candidates must be refilled.
       if (roll < 0.7) await rm(join(root, "content", key), { force: true });
-      else if (roll < 0.75) await write(key, article(`${key} v${step}`, month));
-      else if (roll < 0.78) await write(key, article(`${key} undated v${step}`));
-      else if (roll < 0.82) await write(key, article(`${key} scheduled`, "2026-01-01T00:30:00Z"));
+      else if (roll < 0.75) await write(key, article(`${key} v${step}`, month, facet()));
+      else if (roll < 0.78) await write(key, article(`${key} undated v${step}`, undefined, facet()));
+      else if (roll < 0.82) await write(key, article(`${key} scheduled`, "2026-01-01T00:30:00Z", facet()));
       else if (roll < 0.86)
-        await write(key, article(`${key} expiring`, month, "expiryDate: 2026-01-01T01:00:00Z\n"));
-      else if (roll < 0.89) await write(key, article(`${key} draft`, month, "draft: true\n"));
+        await write(key, article(`${key} expiring`, month, `expiryDate: 2026-01-01T01:00:00Z\n${facet()}`));
+      else if (roll < 0.89) await write(key, article(`${key} draft`, month, `draft: true\n${facet()}`));
       else if (roll < 0.93)
         await write(key, article(`${key} id`, month, `id: "tag:example.org,2025:${step % 3}"\n`));
       else if (roll < 0.96) await write(key, "---\ntitle: [broken\n---\n");
-      else await write(key, article(`${key} new ${step}`, "2026-01-01"));
+      else await write(key, article(`${key} new ${step}`, "2026-01-01", facet()));
       const now = later(step);
       const report = await applyChanges({ config: small, content, output, keys: [key], now });
       if (report.readWholeCatalog) wholeReads++;
@@ -219,7 +238,9 @@ describe("the sharded catalog and its planning candidates", () => {
       const copy = join(root, `check-${step}`);
       await cp(join(root, "out"), copy, { recursive: true });
       const full = await publishAll({ config: small, content, output: new FsStorage(copy), now });
-      for (const file of feedFiles)
+      const published = await publicFiles(join(root, "out"));
+      expect(await publicFiles(copy), `step ${step}: the files under feeds/`).toEqual(published);
+      for (const file of published)
         expect(await bytes(copy, file), `step ${step}: ${file} after ${key}`).toBe(
           await bytes(join(root, "out"), file),
         );
@@ -232,7 +253,7 @@ describe("the sharded catalog and its planning candidates", () => {
     }
     // The sequence really did run the candidates out (and back) more than once.
     expect(wholeReads, "whole-catalog reads").toBeGreaterThan(1);
-  });
+  }, 180_000);
 
   it("a change that leaves enough candidates reads one shard; running out reads them all, once", async () => {
     for (let i = 0; i < 600; i++)

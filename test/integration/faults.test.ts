@@ -48,7 +48,7 @@ const NEW_TITLE = "The new article";
 const REQUEST_TIMEOUT_MS = 1_000;
 
 const article = (title: string, date: string) =>
-  `---\ntitle: ${JSON.stringify(title)}\ndate: ${date}\ntags: [faults]\n---\nAbout ${title}: <b>bold</b> & more.\n`;
+  `---\ntitle: ${JSON.stringify(title)}\ndate: ${date}\n---\nAbout ${title}: <b>bold</b> & more.\n`;
 
 let moto: Moto;
 let proxy: FaultyProxy;

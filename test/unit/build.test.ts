@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { Article } from "../../functions/core/article.ts";
 import {
+  assembleFeed,
   type BuildInput,
   buildFeed,
+  renderBrowserFiles,
   renderFeedFiles,
   type SeenState,
   updateSeen,
@@ -185,15 +187,7 @@ describe("buildFeed: dates from the seen state", () => {
     expect(second.seen).toEqual(first.seen);
     const firstFiles = renderFeedFiles(first.feed);
     const secondFiles = renderFeedFiles(second.feed);
-    expect(secondFiles.map((f) => f.key)).toEqual([
-      "feeds/rss.xml",
-      "feeds/atom.xml",
-      "feeds/feed.json",
-      "feeds/index.html",
-      "feeds/rss.xsl",
-      "feeds/atom.xsl",
-      "feeds/feed.css",
-    ]);
+    expect(secondFiles.map((f) => f.key)).toEqual(["feeds/rss.xml", "feeds/atom.xml", "feeds/feed.json"]);
     for (const [index, file] of secondFiles.entries()) expect(file.body).toBe(firstFiles[index]?.body);
   });
 
@@ -386,6 +380,24 @@ describe("buildFeed: items", () => {
       { key: "feeds/rss.xml", contentType: "application/rss+xml; charset=utf-8" },
       { key: "feeds/atom.xml", contentType: "application/atom+xml; charset=utf-8" },
       { key: "feeds/feed.json", contentType: "application/feed+json; charset=utf-8" },
+    ]);
+    // A tag's feed: its own folder, links and title, and the stylesheets two folders up.
+    const scope = { folder: "tags/news/", label: "Tag: News" };
+    const tagged = renderFeedFiles(assembleFeed(SITE, [], scope), scope);
+    expect(tagged.map((f) => f.key)).toEqual([
+      "feeds/tags/news/rss.xml",
+      "feeds/tags/news/atom.xml",
+      "feeds/tags/news/feed.json",
+    ]);
+    expect(tagged[0]?.body).toContain('<?xml-stylesheet type="text/xsl" href="../../rss.xsl"?>');
+    expect(tagged[1]?.body).toContain('<?xml-stylesheet type="text/xsl" href="../../atom.xsl"?>');
+    expect(JSON.parse(tagged[2]?.body ?? "{}")).toMatchObject({
+      title: `${SITE.title} · Tag: News`,
+      feed_url: new URL("tags/news/feed.json", SITE.feedsUrl).href,
+    });
+    expect(
+      renderBrowserFiles(assembleFeed(SITE, [])).map(({ key, contentType }) => ({ key, contentType })),
+    ).toEqual([
       { key: "feeds/index.html", contentType: "text/html; charset=utf-8" },
       { key: "feeds/rss.xsl", contentType: "text/xsl; charset=utf-8" },
       { key: "feeds/atom.xsl", contentType: "text/xsl; charset=utf-8" },

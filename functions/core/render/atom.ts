@@ -17,7 +17,7 @@ function author(person: Person) {
  * Atom 1.0 (RFC 4287). feed marks entry titles and summaries type="html", so the plain text is
  * HTML-escaped first: a title "Q&A <live>" then reads back as exactly that.
  */
-export function renderAtom(model: FeedModel): string {
+export function renderAtom(model: FeedModel, stylesheet = "atom.xsl"): string {
   const feed = new Feed({
     title: forTextNode(model.title),
     ...(model.description ? { description: forTextNode(model.description) } : {}),
@@ -46,5 +46,5 @@ export function renderAtom(model: FeedModel): string {
   }
   // XML cannot carry control characters even escaped, and feed passes them through. Parsed
   // text is already clean; this also covers values that bypass the parsers (the config).
-  return `${withStylesheet(stripForbiddenChars(feed.atom1()), "atom.xsl")}\n`;
+  return `${withStylesheet(stripForbiddenChars(feed.atom1()), stylesheet)}\n`;
 }

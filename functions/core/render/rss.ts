@@ -10,7 +10,7 @@ const DC_NAMESPACE = "http://purl.org/dc/elements/1.1/";
  * RSS 2.0 with content:encoded for the full text, description for the summary, dc:creator for
  * author names (RSS `<author>` must be an e-mail address) and atom:link rel="self".
  */
-export function renderRss(model: FeedModel): string {
+export function renderRss(model: FeedModel, stylesheet = "rss.xsl"): string {
   const feed = new Feed({
     title: forTextNode(model.title),
     description: forTextNode(model.description || model.title),
@@ -53,5 +53,5 @@ export function renderRss(model: FeedModel): string {
   }
   // XML cannot carry control characters even escaped, and feed passes them through. Parsed
   // text is already clean; this also covers values that bypass the parsers (the config).
-  return `${withStylesheet(stripForbiddenChars(feed.rss2()), "rss.xsl")}\n`;
+  return `${withStylesheet(stripForbiddenChars(feed.rss2()), stylesheet)}\n`;
 }
