@@ -398,13 +398,13 @@ export class FeedPublisher extends Construct {
         resources: [objects(FEEDS_PREFIX), objects(STATE_PREFIX)],
       }),
     );
-    // The full rebuild deletes catalog shards that no index names any more (they are never
-    // overwritten, so each change leaves its predecessor behind).
+    // Deletes: catalog shards no index names any more (the full rebuild collects them), the feeds
+    // of a tag no article has any more, and published media whose source was deleted.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: "CollectCatalogShards",
+        sid: "DeleteOldStateAndFeeds",
         actions: ["s3:DeleteObject"],
-        resources: [objects(`${STATE_PREFIX}catalog/`)],
+        resources: [objects(`${STATE_PREFIX}catalog/`), objects(FEEDS_PREFIX)],
       }),
     );
     // Without s3:ListBucket, S3 answers 403 instead of 404 for a missing key, and the handler relies

@@ -14,6 +14,7 @@ import {
 import type { SiteConfig } from "../core/config.ts";
 import { ArticleError, type ArticleProblem } from "../core/errors.ts";
 import { type Facet, type FacetKind, facetFolder, facetsOf } from "../core/facets.ts";
+import { MAX_MEDIA_BYTES, MEDIA_PREFIX, mediaKeyOf, mediaType } from "../core/media.ts";
 import type { FeedItem } from "../core/model.ts";
 import { MAX_ARTICLE_BYTES, parseArticle, sourceKind, tooLargeReason } from "../core/parse.ts";
 import type { ListedFeed } from "../core/render/browser.ts";
@@ -58,6 +59,8 @@ export { CATALOG_PREFIX, INDEX_KEY } from "./feed-index.ts";
 export const CONTENT_PREFIX = "content/";
 /** Readers and CDNs may keep a feed for five minutes, then revalidate (usually a 304). */
 export const FEED_CACHE_CONTROL = "public, max-age=300";
+/** Media change rarely and are large: a day, then revalidate. */
+const MEDIA_CACHE_CONTROL = "public, max-age=86400";
 
 /** Parsed articles (or their problem) by content key and version, reused across rebuilds. */
 export type ArticleCache = Map<string, { etag: string; read: ReadResult }>;
@@ -114,7 +117,11 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
   const { content, output, config, cache } = options;
   const now = options.now ?? new Date();
   const listed: ObjectInfo[] = [];
-  for await (const info of content.list()) if (sourceKind(info.key)) listed.push(info);
+  const listing = new Map<string, number>();
+  for await (const info of content.list()) {
+    if (sourceKind(info.key)) listed.push(info);
+    else if (mediaType(info.key)) listing.set(info.key, info.size);
+  }
 
   const reads: ReadResult[] = new Array(listed.length);
   let done = 0;
@@ -124,6 +131,13 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
   });
   const parsed = new Map<string, Article>();
   for (const { result } of reads) if (!("reason" in result)) parsed.set(result.path, result);
+  // Media first, so that feeds never point at a file not published yet; then what has no source.
+  const orphans: string[] = [];
+  for await (const info of output.list(MEDIA_PREFIX)) {
+    const source = info.key.slice(MEDIA_PREFIX.length);
+    if (!listing.has(source)) orphans.push(source);
+  }
+  const media = await syncMedia(content, output, [...listing.keys(), ...orphans]);
 
   for (let attempt = 1; ; attempt++) {
     const loaded = await loadIndex(output, config);
@@ -151,6 +165,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       entries: articles,
       rendered: loaded.index.rendered,
       parsed,
+      listing,
     });
     let catalog: Catalog = outcome.entries;
     // Every tag and author feed, from the whole catalog.
@@ -167,6 +182,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
         name: group.name,
         candidates: group.entries,
         rendered: {},
+        listing,
         loadGroup: async () => group.entries,
       });
       if (result.refused.size) catalog = { ...catalog, ...Object.fromEntries(result.refused) };
@@ -246,9 +262,9 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       ...(cleanup ? { cleanup } : {}),
       articles: listed.length,
       published: outcome.items.length,
-      problems: sortProblems([...indexProblems(catalog), ...outcome.plan.problems]),
+      problems: sortProblems([...indexProblems(catalog), ...outcome.plan.problems, ...media.problems]),
       held: outcome.plan.held,
-      written,
+      written: [...media.written, ...written],
       unchanged,
       retries: attempt - 1,
       ...(outcome.plan.nextChange ? { nextChange: outcome.plan.nextChange } : {}),
@@ -282,6 +298,12 @@ export async function applyChanges(
 ): Promise<ApplyReport> {
   const { content, output, config } = options;
   const keys = [...new Set(options.keys)].filter((key) => sourceKind(key));
+  // Media beside articles are copied to (or removed from) feeds/media/ first: no state involved.
+  const media = await syncMedia(
+    content,
+    output,
+    [...new Set(options.keys)].filter((key) => !sourceKind(key) && mediaType(key)),
+  );
   // Each key is read (and parsed, if new) once: a retry after losing the race for the index only
   // re-reads the index, so a long batch cannot keep losing to shorter ones.
   const observed = await observeKeys(content, keys);
@@ -374,7 +396,13 @@ export async function applyChanges(
       changed = true;
     }
     if (!changed)
-      return { changed: false, written: [], problems, retries: attempt - 1, readWholeCatalog: false };
+      return {
+        changed: false,
+        written: media.written,
+        problems: [...problems, ...media.problems],
+        retries: attempt - 1,
+        readWholeCatalog: false,
+      };
 
     const keep = candidatesFor(config);
     const selected = selectCandidates(candidates, now, keep, index.floor);
@@ -540,7 +568,13 @@ export async function applyChanges(
     else delete (head as { floor?: Rank }).floor;
     try {
       if (await commitIndex(output, head, loaded.etag, now)) written.push(INDEX_KEY);
-      return { changed: true, written, problems, retries: attempt - 1, readWholeCatalog: wholeCatalog };
+      return {
+        changed: true,
+        written: [...media.written, ...written],
+        problems: [...problems, ...media.problems],
+        retries: attempt - 1,
+        readWholeCatalog: wholeCatalog,
+      };
     } catch (error) {
       if (error instanceof PreconditionFailedError && attempt < MAX_APPLY_ATTEMPTS) {
         await backoff(attempt);
@@ -624,6 +658,7 @@ interface FacetInput {
   readonly rendered: FeedIndex["rendered"];
   /** Every member, from the whole catalog: for when the candidates run out. */
   readonly loadGroup: () => Promise<Catalog>;
+  readonly listing?: ReadonlyMap<string, number>;
 }
 
 interface FacetOutcome {
@@ -652,6 +687,7 @@ async function planFacet(input: FacetInput): Promise<FacetOutcome> {
     parsed,
     scope,
     ...(selected.floor ? { floor: selected.floor } : {}),
+    ...(input.listing ? { listing: input.listing } : {}),
   });
   let floor = selected.floor;
   if (!outcome.exact) {
@@ -865,6 +901,8 @@ interface RegenerateInput {
   readonly floor?: Rank;
   /** Which feed: the main one (default) or a tag's or an author's. */
   readonly scope?: FeedScope;
+  /** Sizes of the media files in content/, when a listing was made (else they are asked for). */
+  readonly listing?: ReadonlyMap<string, number>;
 }
 
 interface RegenerateOutcome {
@@ -899,8 +937,9 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
         let problem: ArticleProblem | undefined;
         if ("reason" in article) problem = article;
         else {
+          const sizes = await mediaSizes(content, article, input.listing);
           try {
-            item = toFeedItem(article, chosen, config);
+            item = toFeedItem(article, chosen, config, (key) => sizes.get(key));
           } catch (error) {
             problem = renderProblem(chosen.path, error);
           }
@@ -942,6 +981,66 @@ function reusable(
     cached.item.published === chosen.published.toISOString() &&
     cached.item.updated === chosen.updated.toISOString()
   );
+}
+
+/** Sizes of the media files an article refers to (from the listing, else one HEAD each). */
+async function mediaSizes(
+  content: Storage,
+  article: Article,
+  listing: ReadonlyMap<string, number> | undefined,
+): Promise<Map<string, number>> {
+  const refs = [...(article.image ? [article.image] : []), ...(article.enclosures ?? []).map((e) => e.ref)];
+  const keys = [
+    ...new Set(refs.flatMap((ref) => mediaKeyOf(article.path, ref) ?? []).filter((key) => mediaType(key))),
+  ];
+  const sizes = new Map<string, number>();
+  await Promise.all(
+    keys.map(async (key) => {
+      const size = listing ? listing.get(key) : (await content.head(key).catch(() => undefined))?.size;
+      if (size !== undefined && size <= MAX_MEDIA_BYTES) sizes.set(key, size);
+    }),
+  );
+  return sizes;
+}
+
+/**
+ * Publishes media files under feeds/media/ (or removes them when their source is gone), copying
+ * only what differs. Returns the keys written or deleted and the files refused.
+ */
+async function syncMedia(
+  content: Storage,
+  output: Storage,
+  keys: readonly string[],
+): Promise<{ written: string[]; problems: ArticleProblem[] }> {
+  const written: string[] = [];
+  const problems: ArticleProblem[] = [];
+  await forEachLimited(keys, READ_CONCURRENCY, async (key) => {
+    const target = `${MEDIA_PREFIX}${key}`;
+    const [source, published] = await Promise.all([content.head(key), output.head(target)]);
+    if (!source) {
+      if (published) {
+        await output.delete(target);
+        written.push(target);
+      }
+      return;
+    }
+    if (source.size > MAX_MEDIA_BYTES) {
+      problems.push({
+        file: key,
+        reason: `media file too large (${Math.ceil(source.size / 1048576)} MiB > ${MAX_MEDIA_BYTES / 1048576} MiB): host it elsewhere and link it with an http(s) URL`,
+      });
+      return;
+    }
+    if (published && published.etag === source.etag && published.size === source.size) return;
+    const object = await content.get(key);
+    if (!object) return;
+    await output.put(target, object.body, {
+      contentType: mediaType(key) ?? "application/octet-stream",
+      cacheControl: MEDIA_CACHE_CONTROL,
+    });
+    written.push(target);
+  });
+  return { written: written.sort(), problems };
 }
 
 async function fetchArticle(content: Storage, path: string): Promise<Article | ArticleProblem> {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { watch } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { MEDIA_PREFIX, mediaType } from "../core/media.ts";
 import { FEED_FILES } from "../core/model.ts";
 import { FEEDS_CSP, negotiatedType, variesByAccept } from "../core/negotiate.ts";
 import { checkKey } from "../storage/keys.ts";
@@ -17,6 +18,7 @@ const TYPES: Record<string, string> = {
 
 function contentType(key: string): string {
   for (const file of Object.values(FEED_FILES)) if (file.key === key) return file.contentType;
+  if (key.startsWith(MEDIA_PREFIX)) return mediaType(key) ?? "application/octet-stream";
   return TYPES[key.slice(key.lastIndexOf(".") + 1)] ?? "application/octet-stream";
 }
 

@@ -1,4 +1,5 @@
 import type { Person } from "./config.ts";
+import type { MediaRef } from "./media.ts";
 
 /** The markup an article's body is written in. */
 export type BodyFormat = "markdown" | "text" | "html";
@@ -31,6 +32,8 @@ export interface Article {
   readonly url?: string;
   /** Lead image: a URL, relative to the article or absolute. */
   readonly image?: string;
+  /** Files attached to it (podcast audio, video, documents): front matter `enclosure`, `audio`, `video`. */
+  readonly enclosures?: readonly MediaRef[];
   readonly language?: string;
   readonly format: BodyFormat;
   readonly body: string;

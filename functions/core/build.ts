@@ -2,6 +2,7 @@ import type { Article } from "./article.ts";
 import type { SiteConfig } from "./config.ts";
 import type { ArticleProblem } from "./errors.ts";
 import type { SanitizedHtml } from "./html.ts";
+import { type Enclosure, guessType, type MediaRef, resolveEnclosure } from "./media.ts";
 import { FEED_FILES, type FeedItem, type FeedModel } from "./model.ts";
 import { renderAtom } from "./render/atom.ts";
 import { ATOM_XSL, FEED_CSS, type ListedFeed, RSS_XSL, renderLandingPage } from "./render/browser.ts";
@@ -178,10 +179,20 @@ export function planFeed(input: PlanInput): Plan {
 }
 
 /** Renders one chosen article into a feed item. Throws if its body cannot be rendered. */
-export function toFeedItem(article: Article, chosen: Chosen, config: SiteConfig): FeedItem {
+export function toFeedItem(
+  article: Article,
+  chosen: Chosen,
+  config: SiteConfig,
+  sizeOf: (mediaKey: string) => number | undefined = () => undefined,
+): FeedItem {
   const url = articleUrl(article, chosen.published, config);
   const body: SanitizedHtml = renderBody(article, url);
-  const image = article.image ? safeImage(article.image, url) : undefined;
+  // A file uploaded beside the article is published under feeds/media/ with its real type and
+  // size; any other reference is taken as a link on the site (or the web), its size unknown.
+  const attach = (media: MediaRef): Enclosure | undefined =>
+    resolveEnclosure(article.path, media, config.feedsUrl, sizeOf) ?? external(media, url);
+  const image = article.image ? attach({ ref: article.image }) : undefined;
+  const enclosures = (article.enclosures ?? []).flatMap((media) => attach(media) ?? []);
   return {
     id: chosen.id,
     url,
@@ -193,6 +204,7 @@ export function toFeedItem(article: Article, chosen: Chosen, config: SiteConfig)
     tags: article.tags,
     authors: article.authors.length ? article.authors : [config.author ?? { name: config.title }],
     ...(image ? { image } : {}),
+    ...(enclosures.length ? { enclosures } : {}),
     ...(article.language ? { language: article.language } : {}),
   };
 }
@@ -299,10 +311,11 @@ export function renderBrowserFiles(
   ];
 }
 
-function safeImage(image: string, base: string): string | undefined {
+function external(media: MediaRef, base: string): Enclosure | undefined {
   try {
-    const url = new URL(image, base);
-    return url.protocol === "https:" || url.protocol === "http:" ? url.href : undefined;
+    const url = new URL(media.ref, base);
+    if (url.protocol !== "https:" && url.protocol !== "http:") return undefined;
+    return { url: url.href, type: media.type ?? guessType(url.pathname), length: media.length ?? 0 };
   } catch {
     return undefined;
   }

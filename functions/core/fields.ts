@@ -2,6 +2,7 @@ import type { Article } from "./article.ts";
 import { type Person, parsePerson } from "./config.ts";
 import { parseDateValue } from "./dates.ts";
 import { ArticleError } from "./errors.ts";
+import type { MediaRef } from "./media.ts";
 import { collapseWhitespace, stripForbiddenChars } from "./text.ts";
 
 /** The article metadata that front matter, JSON articles and HTML meta tags can set. */
@@ -109,6 +110,8 @@ export function readFields(
       fail("image", `must be a relative path or an http(s) URL, got "${image}"`);
     fields.image = image;
   }
+  const enclosures = readEnclosures(data, fail);
+  if (enclosures.length) fields.enclosures = enclosures;
   const language = text("lang", "language");
   if (language !== undefined) {
     if (!/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(language))
@@ -165,4 +168,47 @@ function describe(value: unknown): string {
   if (value instanceof Date) return "a date";
   if (typeof value === "object") return "a mapping";
   return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+const MAX_ENCLOSURES = 20;
+
+/**
+ * Attached files: `enclosure` / `enclosures` (a path or URL, an object {url, type, length}, or a
+ * list of them), Hugo/Jekyll podcast fields `audio` and `video`, and JSON Feed `attachments`
+ * ({url, mime_type, size_in_bytes}).
+ */
+function readEnclosures(
+  data: Record<string, unknown>,
+  fail: (key: string, reason: string) => never,
+): MediaRef[] {
+  const out: MediaRef[] = [];
+  for (const key of ["enclosure", "enclosures", "audio", "video", "attachments"]) {
+    const value = data[key];
+    if (value === undefined || value === null) continue;
+    for (const item of Array.isArray(value) ? value : [value]) {
+      const ref = typeof item === "string" ? { url: item } : item;
+      if (!ref || typeof ref !== "object")
+        fail(key, `must be a path, a URL or {url, type, length}, got ${describe(item)}`);
+      const record = ref as Record<string, unknown>;
+      const url = record.url;
+      if (typeof url !== "string" || !url.trim())
+        fail(key, "needs a url (a path beside the article or an http(s) URL)");
+      const clean = stripForbiddenChars(String(url)).trim();
+      if (/^[a-z][a-z0-9+.-]*:/i.test(clean) && !/^https?:\/\//i.test(clean))
+        fail(key, `must be a relative path or an http(s) URL, got "${clean}"`);
+      const type = record.type ?? record.mime_type;
+      if (type !== undefined && (typeof type !== "string" || !/^[a-z]+\/[a-z0-9.+-]+$/i.test(type)))
+        fail(key, `type must be a media type like "audio/mpeg", got ${describe(type)}`);
+      const length = record.length ?? record.size_in_bytes;
+      if (length !== undefined && (typeof length !== "number" || !Number.isSafeInteger(length) || length < 0))
+        fail(key, `length must be a whole number of bytes, got ${describe(length)}`);
+      out.push({
+        ref: clean,
+        ...(typeof type === "string" ? { type: type.toLowerCase() } : {}),
+        ...(typeof length === "number" ? { length } : {}),
+      });
+    }
+  }
+  if (out.length > MAX_ENCLOSURES) fail("enclosure", `has more than ${MAX_ENCLOSURES} files`);
+  return out;
 }

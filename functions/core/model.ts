@@ -1,4 +1,5 @@
 import type { Person } from "./config.ts";
+import type { Enclosure } from "./media.ts";
 
 /** One entry of a feed, ready to render in any format. */
 export interface FeedItem {
@@ -15,7 +16,10 @@ export interface FeedItem {
   readonly tags: readonly string[];
   /** Never empty: the article's authors, else the site's. */
   readonly authors: readonly Person[];
-  readonly image?: string;
+  /** Lead image, with its type and size (0 when unknown). */
+  readonly image?: Enclosure;
+  /** Attached files: RSS carries the first, Atom the first and the image, JSON Feed all. */
+  readonly enclosures?: readonly Enclosure[];
   readonly language?: string;
 }
 

@@ -261,7 +261,7 @@ describe("feedpub serve", () => {
   it("keeps the same ETag when a rebuild changes nothing (a non-article file was added)", async () => {
     const before = await etags(server);
     const rebuilds = server.rebuilds();
-    await writeArticle(site, "posts/cover.jpg", Uint8Array.from([0xff, 0xd8, 0xff, 0xe0]));
+    await writeArticle(site, "posts/notes.pdf", Uint8Array.from([0x25, 0x50, 0x44, 0x46]));
     await waitFor("a rebuild after the unrelated change", () => server.rebuilds() > rebuilds);
     expect(server.stdout().trimEnd().split("\n").at(-2)).toMatch(/\(unchanged\)$/);
     expect(await etags(server)).toEqual(before);
@@ -269,6 +269,21 @@ describe("feedpub serve", () => {
       const res = await fetch(server.base + path, { headers: { "if-none-match": before[index] ?? "" } });
       expect(res.status, path).toBe(304);
     }
+    // Not a media type: never published.
+    expect((await fetch(`${server.base}/feeds/media/posts/notes.pdf`)).status).toBe(404);
+  });
+
+  it("publishes an image dropped beside the articles under /feeds/media/, leaving the feeds alone", async () => {
+    const before = await etags(server);
+    const rebuilds = server.rebuilds();
+    const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    await writeArticle(site, "posts/cover.jpg", jpeg);
+    await waitFor("a rebuild after the image", () => server.rebuilds() > rebuilds);
+    const res = await fetch(`${server.base}/feeds/media/posts/cover.jpg`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/jpeg");
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(jpeg);
+    expect(await etags(server)).toEqual(before);
   });
 
   it("publishes a scheduled article when its time comes, without any file changing", async () => {

@@ -475,6 +475,7 @@ describe("FeedPublisher (default domain)", () => {
 
     const s3Grants = [
       "s3:DeleteObject bucket.Arn/_state/catalog/*",
+      "s3:DeleteObject bucket.Arn/feeds/*",
       "s3:GetObject bucket.Arn/_state/*",
       "s3:GetObject bucket.Arn/content/*",
       "s3:GetObject bucket.Arn/feeds/*",

@@ -329,7 +329,7 @@ describe("buildFeed: items", () => {
         summary: "Given summary.",
         tags: ["travel"],
         authors: [{ name: "Min-ji" }],
-        image: "https://news.example.org/posts/trip/cover.jpg",
+        image: { url: "https://news.example.org/posts/trip/cover.jpg", type: "image/jpeg", length: 0 },
         language: "ko",
       },
     ]);

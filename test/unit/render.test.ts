@@ -322,7 +322,7 @@ describe("JSON Feed 1.1", () => {
             ...BASE_ITEM,
             summary: "",
             tags: [],
-            image: "https://news.example.org/cover.jpg",
+            image: { url: "https://news.example.org/cover.jpg", type: "image/jpeg", length: 0 },
             language: "ko",
             authors: [{ name: "Ann", url: "https://ann.example.org/", email: "private@example.org" }],
           },

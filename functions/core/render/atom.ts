@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import { Feed } from "feed";
 import type { Person } from "../config.ts";
-import type { FeedModel } from "../model.ts";
+import type { FeedItem, FeedModel } from "../model.ts";
 import { escapeHtml, stripForbiddenChars } from "../text.ts";
 import { withStylesheet } from "./browser.ts";
 import { forTextNode } from "./xml-js-text.ts";
@@ -31,8 +32,19 @@ export function renderAtom(model: FeedModel, stylesheet = "atom.xsl"): string {
     // WebSub: rel="hub" beside rel="self", so subscribers know where to subscribe.
     ...(model.hub ? { hub: model.hub } : {}),
   });
-  for (const item of model.items) {
+  // feed writes Atom enclosures with a type guessed from the file name ("image/mp3") and at most
+  // one per kind, so each item gets a placeholder that is then replaced by its real links. The
+  // placeholder carries a hash of the items, which no article can contain (it would have to
+  // contain its own hash).
+  const nonce = createHash("sha1")
+    .update(JSON.stringify(model.items.map((item) => [item.id, item.contentHtml, item.summary])))
+    .digest("hex");
+  const placeholder = (index: number) => `https://feedpub.invalid/${nonce}/${index}.x`;
+  for (const [index, item] of model.items.entries()) {
+    const files = enclosuresOf(item);
     feed.addItem({
+      // feed accepts a bare URL here at runtime (its typings only list the object form).
+      ...(files.length ? { enclosure: placeholder(index) as never } : {}),
       title: escapeHtml(item.title),
       id: item.id,
       link: item.url,
@@ -46,5 +58,29 @@ export function renderAtom(model: FeedModel, stylesheet = "atom.xsl"): string {
   }
   // XML cannot carry control characters even escaped, and feed passes them through. Parsed
   // text is already clean; this also covers values that bypass the parsers (the config).
-  return `${withStylesheet(stripForbiddenChars(feed.atom1()), stylesheet)}\n`;
+  const xml = feed
+    .atom1()
+    .replace(
+      new RegExp(
+        `<link rel="enclosure" href="https://feedpub\\.invalid/${nonce}/(\\d+)\\.x" type="image/x"/>`,
+        "g",
+      ),
+      (_match, index: string) =>
+        enclosuresOf(model.items[Number(index)] as FeedItem)
+          .map(
+            (file) =>
+              `<link rel="enclosure" href="${escapeAttribute(file.url)}" type="${escapeAttribute(file.type)}"${file.length ? ` length="${file.length}"` : ""}/>`,
+          )
+          .join("\n            "),
+    );
+  return `${withStylesheet(stripForbiddenChars(xml), stylesheet)}\n`;
+}
+
+/** An item's files as Atom enclosure links: the lead image first, then the attachments. */
+function enclosuresOf(item: FeedItem) {
+  return [...(item.image ? [item.image] : []), ...(item.enclosures ?? [])];
+}
+
+function escapeAttribute(value: string): string {
+  return escapeHtml(value).replace(/'/g, "&apos;");
 }

@@ -25,7 +25,16 @@ export function renderJsonFeed(model: FeedModel): string {
       title: item.title,
       content_html: item.contentHtml,
       ...(item.summary ? { summary: item.summary } : {}),
-      ...(item.image ? { image: item.image } : {}),
+      ...(item.image ? { image: item.image.url } : {}),
+      ...(item.enclosures?.length
+        ? {
+            attachments: item.enclosures.map((file) => ({
+              url: file.url,
+              mime_type: file.type,
+              ...(file.length ? { size_in_bytes: file.length } : {}),
+            })),
+          }
+        : {}),
       date_published: item.published.toISOString(),
       date_modified: item.updated.toISOString(),
       authors: item.authors.map(author),

@@ -1,5 +1,5 @@
 import { Feed } from "feed";
-import type { FeedModel } from "../model.ts";
+import type { FeedItem, FeedModel } from "../model.ts";
 import { escapeHtml, stripForbiddenChars } from "../text.ts";
 import { withStylesheet } from "./browser.ts";
 import { forTextNode } from "./xml-js-text.ts";
@@ -36,6 +36,8 @@ export function renderRss(model: FeedModel, stylesheet = "rss.xsl"): string {
       description: escapeHtml(item.summary),
       content: item.contentHtml,
       category: item.tags.map((tag) => ({ name: forTextNode(tag) })),
+      // RSS has one enclosure per item: the first attached file, else the lead image.
+      ...(enclosureOf(item) ? { enclosure: enclosureOf(item) } : {}),
       extensions: [
         // feed writes item titles as CDATA and splits only the first "]]>"; a text node is
         // always safe and is what RSS readers expect for a plain-text title.
@@ -54,4 +56,9 @@ export function renderRss(model: FeedModel, stylesheet = "rss.xsl"): string {
   // XML cannot carry control characters even escaped, and feed passes them through. Parsed
   // text is already clean; this also covers values that bypass the parsers (the config).
   return `${withStylesheet(stripForbiddenChars(feed.rss2()), stylesheet)}\n`;
+}
+
+function enclosureOf(item: FeedItem): { url: string; type: string; length: number } | undefined {
+  const file = item.enclosures?.[0] ?? item.image;
+  return file ? { url: file.url, type: file.type, length: file.length } : undefined;
 }
