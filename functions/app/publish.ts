@@ -609,7 +609,10 @@ function groupFacets(catalog: Catalog): Map<string, FacetGroup> {
     const entry = catalog[path] as IndexEntry;
     for (const facet of facetsOfEntry(entry)) {
       let group = groups.get(facet.key);
-      if (!group) groups.set(facet.key, (group = { key: facet.key, name: facet.name, entries: {} }));
+      if (!group) {
+        group = { key: facet.key, name: facet.name, entries: {} };
+        groups.set(facet.key, group);
+      }
       group.entries[path] = entry;
     }
   }
