@@ -140,6 +140,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
   const media = await syncMedia(content, output, [...listing.keys(), ...orphans]);
 
   for (let attempt = 1; ; attempt++) {
+    const memo = new Map<string, RenderedEntry>();
     const loaded = await loadIndex(output, config);
     let previous: Catalog;
     try {
@@ -166,6 +167,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       rendered: loaded.index.rendered,
       parsed,
       listing,
+      memo,
     });
     let catalog: Catalog = outcome.entries;
     // Every tag and author feed, from the whole catalog.
@@ -183,6 +185,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
         candidates: group.entries,
         rendered: {},
         listing,
+        memo,
         loadGroup: async () => group.entries,
       });
       if (result.refused.size) catalog = { ...catalog, ...Object.fromEntries(result.refused) };
@@ -662,6 +665,7 @@ interface FacetInput {
   /** Every member, from the whole catalog: for when the candidates run out. */
   readonly loadGroup: () => Promise<Catalog>;
   readonly listing?: ReadonlyMap<string, number>;
+  readonly memo?: Map<string, RenderedEntry>;
 }
 
 interface FacetOutcome {
@@ -691,6 +695,7 @@ async function planFacet(input: FacetInput): Promise<FacetOutcome> {
     scope,
     ...(selected.floor ? { floor: selected.floor } : {}),
     ...(input.listing ? { listing: input.listing } : {}),
+    ...(input.memo ? { memo: input.memo } : {}),
   });
   let floor = selected.floor;
   if (!outcome.exact) {
@@ -906,6 +911,11 @@ interface RegenerateInput {
   readonly scope?: FeedScope;
   /** Sizes of the media files in content/, when a listing was made (else they are asked for). */
   readonly listing?: ReadonlyMap<string, number>;
+  /**
+   * Items rendered earlier in this run (the main feed's, other tags'): an article in several
+   * feeds is rendered once.
+   */
+  readonly memo?: Map<string, RenderedEntry>;
 }
 
 interface RegenerateOutcome {
@@ -933,8 +943,10 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
       if (floor && !ranksAbove({ published: chosen.published.getTime(), path: chosen.path }, floor)) break;
       const entry = entries[chosen.path] as IndexEntry;
       const cached = input.rendered[chosen.path];
+      const memo = input.memo?.get(chosen.path);
       let item: FeedItem | undefined;
       if (!parsed.has(chosen.path) && cached && reusable(cached, entry, chosen)) item = fromRendered(cached);
+      else if (memo && reusable(memo, entry, chosen)) item = fromRendered(memo);
       else {
         const article = parsed.get(chosen.path) ?? (await fetchArticle(content, chosen.path));
         let problem: ArticleProblem | undefined;
@@ -960,6 +972,7 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
       }
       items.push(item);
       rendered[chosen.path] = toRendered(item, entry.hash);
+      input.memo?.set(chosen.path, rendered[chosen.path] as RenderedEntry);
     }
     // A refused article changes the plan (its place goes to the next one): plan again.
     if (refused) continue;
