@@ -325,7 +325,7 @@ export async function applyChanges(
       readWholeCatalog: true,
     };
   };
-  for (let attempt = 1; ; attempt++) {
+  const attemptOnce = async (attempt: number): Promise<ApplyReport> => {
     const loaded = await loadIndex(output, config);
     const { index, state } = loaded;
     // The clock is read after the index: a retry must not plan with a time older than the
@@ -339,16 +339,7 @@ export async function applyChanges(
     const before = new Map<number, FeedIndex["counts"]>();
     const loadShards = (slots: Iterable<number>) =>
       loadShardsInto(output, index, count, slots, shards, before);
-    try {
-      await loadShards(new Set(observed.map((seen) => shardOf(seen.key, count))));
-    } catch (error) {
-      if (error instanceof CorruptStateError) return fullRebuild();
-      if (error instanceof StaleIndexError && attempt < MAX_APPLY_ATTEMPTS) {
-        await backoff(attempt);
-        continue;
-      }
-      throw error;
-    }
+    await loadShards(new Set(observed.map((seen) => shardOf(seen.key, count))));
     const touched = new Set<number>();
     const candidates: Record<string, IndexEntry> = { ...index.candidates };
     const parsed = new Map<string, Article>();
@@ -424,16 +415,7 @@ export async function applyChanges(
     if (wholeCatalog) {
       // Fewer candidates than feed items rank above the floor (deletions, expiries): read every
       // shard and plan over the whole catalog, which also refills the candidates.
-      try {
-        await loadShards(index.shards.keys());
-      } catch (error) {
-        if (error instanceof CorruptStateError) return fullRebuild();
-        if (error instanceof StaleIndexError && attempt < MAX_APPLY_ATTEMPTS) {
-          await backoff(attempt);
-          continue;
-        }
-        throw error;
-      }
+      await loadShards(index.shards.keys());
       planned = Object.assign({}, ...shards.values()) as Record<string, IndexEntry>;
       outcome = await regenerate({
         config,
@@ -449,14 +431,7 @@ export async function applyChanges(
     for (const path in outcome.entries) {
       if (outcome.entries[path] === planned[path]) continue;
       const slot = shardOf(path, count);
-      if (!shards.has(slot)) {
-        try {
-          await loadShards([slot]);
-        } catch (error) {
-          if (error instanceof CorruptStateError) return fullRebuild();
-          throw error;
-        }
-      }
+      if (!shards.has(slot)) await loadShards([slot]);
       (shards.get(slot) as Record<string, IndexEntry>)[path] = outcome.entries[path] as IndexEntry;
       touched.add(slot);
       changedEntries.set(path, outcome.entries[path]);
@@ -469,20 +444,9 @@ export async function applyChanges(
     const facetWrites: { name: string; body: string }[] = [];
     const facetFiles: OutputFile[] = [];
     const facetDeletes: string[] = [];
-    let stale = false;
     for (const [key, newName] of [...affected].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const ref = index.facets[key];
-      let previousState: FacetState | undefined;
-      try {
-        previousState = ref ? await readFacet(output, ref.state) : undefined;
-      } catch (error) {
-        if (error instanceof CorruptStateError) return fullRebuild();
-        if (error instanceof StaleIndexError) {
-          stale = true;
-          break;
-        }
-        throw error;
-      }
+      const previousState = ref ? await readFacet(output, ref.state) : undefined;
       const members: Record<string, IndexEntry> = { ...previousState?.candidates };
       for (const [path, entry] of changedEntries) {
         delete members[path];
@@ -524,13 +488,6 @@ export async function applyChanges(
         if (previousState?.feeds[file.key] !== md5(file.body)) facetFiles.push(file);
       facets[key] = facetRef(result.state.name, serialized.name, result.nextChange);
     }
-    if (stale) {
-      if (attempt < MAX_APPLY_ATTEMPTS) {
-        await backoff(attempt);
-        continue;
-      }
-      throw new StaleIndexError("the index kept changing under this regeneration");
-    }
     const next = selectCandidates(mainEntries, now, keep, floor);
     const names = Array.from({ length: count }, (_, slot) => index.shards[slot] ?? "");
     const shardWrites: { name: string; body: string }[] = [];
@@ -569,17 +526,24 @@ export async function applyChanges(
     withNextChange(head, outcome.plan.nextChange);
     if (next.floor) (head as { floor?: Rank }).floor = next.floor;
     else delete (head as { floor?: Rank }).floor;
+    if (await commitIndex(output, head, loaded.etag, now)) written.push(INDEX_KEY);
+    return {
+      changed: true,
+      written: [...media.written, ...written],
+      problems: [...problems, ...media.problems],
+      retries: attempt - 1,
+      readWholeCatalog: wholeCatalog,
+    };
+  };
+  for (let attempt = 1; ; attempt++) {
     try {
-      if (await commitIndex(output, head, loaded.etag, now)) written.push(INDEX_KEY);
-      return {
-        changed: true,
-        written: [...media.written, ...written],
-        problems: [...problems, ...media.problems],
-        retries: attempt - 1,
-        readWholeCatalog: wholeCatalog,
-      };
+      return await attemptOnce(attempt);
     } catch (error) {
-      if (error instanceof PreconditionFailedError && attempt < MAX_APPLY_ATTEMPTS) {
+      // Unreadable state: only a full rebuild can restore it.
+      if (error instanceof CorruptStateError) return fullRebuild();
+      // Another invocation committed first (or replaced a shard this one was reading): start over.
+      const raced = error instanceof PreconditionFailedError || error instanceof StaleIndexError;
+      if (raced && attempt < MAX_APPLY_ATTEMPTS) {
         await backoff(attempt);
         continue;
       }
