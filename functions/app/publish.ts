@@ -214,8 +214,10 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
         cacheControl: FEED_CACHE_CONTROL,
       });
       (changed ? written : unchanged).push(file.key);
-      feeds[file.key] = md5(file.body);
     }
+    // Like an incremental regeneration: the head keeps the MD5s of the main feed and the browser
+    // files; each tag feed's state keeps its own (planFacet already hashed them).
+    for (const file of [...outcome.files, ...browserFiles]) feeds[file.key] = md5(file.body);
     // Feeds of tags and authors no article has any more go: a reader gets 404, as for any removed feed.
     for (const key of Object.keys(loaded.index.facets)) {
       if (facets[key]) continue;
