@@ -114,34 +114,41 @@ interface ReadResult {
  * event missed. Afterwards it deletes catalog shards no index names any more.
  */
 export async function publishAll(options: PublishOptions): Promise<PublishReport> {
-  const { content, output, config, cache } = options;
+  const { content, output, config } = options;
   const now = options.now ?? new Date();
-  const listed: ObjectInfo[] = [];
-  const listing = new Map<string, number>();
-  for await (const info of content.list()) {
-    if (sourceKind(info.key)) listed.push(info);
-    else if (mediaType(info.key)) listing.set(info.key, info.size);
-  }
-
-  const reads: ReadResult[] = new Array(listed.length);
-  let done = 0;
-  await forEachLimited(listed, READ_CONCURRENCY, async (info, index) => {
-    reads[index] = await readListed(content, info, cache);
-    options.onProgress?.(++done, listed.length);
-  });
-  const parsed = new Map<string, Article>();
-  for (const { result } of reads) if (!("reason" in result)) parsed.set(result.path, result);
-  // Media first, so that feeds never point at a file not published yet; then what has no source.
-  const orphans: string[] = [];
-  for await (const info of output.list(MEDIA_PREFIX)) {
-    const source = info.key.slice(MEDIA_PREFIX.length);
-    if (!listing.has(source)) orphans.push(source);
-  }
-  const media = await syncMedia(content, output, [...listing.keys(), ...orphans]);
+  // A retry lists again but reads only the articles that changed meanwhile.
+  const cache: ArticleCache = options.cache ?? new Map();
+  let media: Awaited<ReturnType<typeof syncMedia>> | undefined;
 
   for (let attempt = 1; ; attempt++) {
     const memo = new Map<string, RenderedEntry>();
+    // The index first, then the listing and the bodies: the commit below succeeds only if no other
+    // invocation committed since, and what that one committed was read before, so a rebuild never
+    // brings back an older version of an article than the index already holds.
     const loaded = await loadIndex(output, config);
+    const listed: ObjectInfo[] = [];
+    const listing = new Map<string, number>();
+    for await (const info of content.list()) {
+      if (sourceKind(info.key)) listed.push(info);
+      else if (mediaType(info.key)) listing.set(info.key, info.size);
+    }
+    const reads: ReadResult[] = new Array(listed.length);
+    let done = 0;
+    await forEachLimited(listed, READ_CONCURRENCY, async (info, index) => {
+      reads[index] = await readListed(content, info, cache);
+      options.onProgress?.(++done, listed.length);
+    });
+    const parsed = new Map<string, Article>();
+    for (const { result } of reads) if (!("reason" in result)) parsed.set(result.path, result);
+    if (!media) {
+      // Media first, so that feeds never point at a file not published yet; then what has no source.
+      const orphans: string[] = [];
+      for await (const info of output.list(MEDIA_PREFIX)) {
+        const source = info.key.slice(MEDIA_PREFIX.length);
+        if (!listing.has(source)) orphans.push(source);
+      }
+      media = await syncMedia(content, output, [...listing.keys(), ...orphans]);
+    }
     let previous: Catalog;
     try {
       previous = await loadCatalog(output, loaded, new Map());
@@ -290,7 +297,8 @@ export interface ApplyReport {
 
 /**
  * Incremental regeneration for a set of changed article keys (creates, edits and deletes alike):
- * reads each key's current state (never trusting event order), updates the catalog shards of
+ * reads each key's current state after the index (never trusting event order, and never
+ * committing an older version than the one it replaces), updates the catalog shards of
  * those keys and the planning candidates, re-renders the feeds from the candidates (bodies only
  * for items not already rendered) and commits the index with a conditional write, retrying from
  * the start if another invocation committed first. Feeds and shards are written before the
@@ -309,9 +317,9 @@ export async function applyChanges(
     output,
     [...new Set(options.keys)].filter((key) => !sourceKind(key) && mediaType(key)),
   );
-  // Each key is read (and parsed, if new) once: a retry after losing the race for the index only
-  // re-reads the index, so a long batch cannot keep losing to shorter ones.
-  const observed = await observeKeys(content, keys);
+  // Articles parsed in an earlier attempt, by key and hash: a retry re-reads the keys but parses
+  // only what changed meanwhile.
+  const parses: ParseMemo = new Map();
   const fullRebuild = async (): Promise<ApplyReport> => {
     const report = await publishAll({
       content,
@@ -336,12 +344,19 @@ export async function applyChanges(
     // No usable index (a new bucket, lost state, an earlier layout): only a full rebuild knows
     // every article.
     if (state === "missing" || state === "unreadable" || loaded.legacy) return fullRebuild();
+    // The keys are read after the index, in every attempt: the commit below succeeds only if no
+    // other invocation committed since the index was read, and everything that one committed was
+    // read before that, so what this one commits is never older than what it replaces.
     const count = Math.max(1, index.shards.length);
     const shards = new Map<number, Record<string, IndexEntry>>();
     const before = new Map<number, FeedIndex["counts"]>();
     const loadShards = (slots: Iterable<number>) =>
       loadShardsInto(output, index, count, slots, shards, before);
-    await loadShards(new Set(observed.map((seen) => shardOf(seen.key, count))));
+    // The keys' shards are read at the same time.
+    const [observed] = await Promise.all([
+      observeKeys(content, keys, parses),
+      loadShards(new Set(keys.map((key) => shardOf(key, count)))),
+    ]);
     const touched = new Set<number>();
     const candidates: Record<string, IndexEntry> = { ...index.candidates };
     const parsed = new Map<string, Article>();
@@ -840,22 +855,34 @@ interface Observed {
   readonly result: () => Article | ArticleProblem;
 }
 
-async function observeKeys(content: Storage, keys: readonly string[]): Promise<Observed[]> {
+/** Parsed articles by key and content hash. */
+type ParseMemo = Map<string, Article | ArticleProblem>;
+
+async function observeKeys(
+  content: Storage,
+  keys: readonly string[],
+  parses: ParseMemo,
+): Promise<Observed[]> {
   const observed: Observed[] = new Array(keys.length);
   await forEachLimited(keys, READ_CONCURRENCY, async (key, i) => {
     const object = await content.get(key);
-    let memo: Article | ArticleProblem | undefined;
+    const hash = object ? sha1(object.body) : "";
     observed[i] = {
       key,
       ...(object ? { object: { size: object.size } } : {}),
-      hash: object ? sha1(object.body) : "",
+      hash,
       result: () => {
         if (!object) return { file: key, reason: "the file vanished while publishing" };
-        memo ??=
-          object.size > MAX_ARTICLE_BYTES
-            ? { file: key, reason: tooLargeReason(object.size) }
-            : parseOrProblem(key, object.body);
-        return memo;
+        const memoKey = `${hash} ${key}`;
+        let result = parses.get(memoKey);
+        if (!result) {
+          result =
+            object.size > MAX_ARTICLE_BYTES
+              ? { file: key, reason: tooLargeReason(object.size) }
+              : parseOrProblem(key, object.body);
+          parses.set(memoKey, result);
+        }
+        return result;
       },
     };
   });
@@ -998,31 +1025,39 @@ async function syncMedia(
   const problems: ArticleProblem[] = [];
   await forEachLimited(keys, READ_CONCURRENCY, async (key) => {
     const target = `${MEDIA_PREFIX}${key}`;
-    const [source, published] = await Promise.all([content.head(key), output.head(target)]);
-    if (!source) {
-      if (published) {
-        await output.delete(target);
-        written.push(target);
-      }
-      return;
+    let source = await content.head(key);
+    // Another invocation may publish a newer version of the same file at the same time: after
+    // acting, the source is looked at again, and the work redone if it changed meanwhile, so the
+    // last write always matches a version of the source no older than the write.
+    for (let round = 0; round < MAX_ATTEMPTS; round++) {
+      const published = await output.head(target);
+      if (!source) {
+        if (published) {
+          await output.delete(target);
+          written.push(target);
+        }
+      } else if (source.size > MAX_MEDIA_BYTES) {
+        problems.push({
+          file: key,
+          reason: `media file too large (${Math.ceil(source.size / 1048576)} MiB > ${MAX_MEDIA_BYTES / 1048576} MiB): host it elsewhere and link it with an http(s) URL`,
+        });
+        return;
+      } else if (!published || published.etag !== source.etag || published.size !== source.size) {
+        const object = await content.get(key);
+        if (object) {
+          await output.put(target, object.body, {
+            contentType: mediaType(key) ?? "application/octet-stream",
+            cacheControl: MEDIA_CACHE_CONTROL,
+          });
+          written.push(target);
+        }
+      } else return;
+      const now = await content.head(key);
+      if (now?.etag === source?.etag && now?.size === source?.size) return;
+      source = now;
     }
-    if (source.size > MAX_MEDIA_BYTES) {
-      problems.push({
-        file: key,
-        reason: `media file too large (${Math.ceil(source.size / 1048576)} MiB > ${MAX_MEDIA_BYTES / 1048576} MiB): host it elsewhere and link it with an http(s) URL`,
-      });
-      return;
-    }
-    if (published && published.etag === source.etag && published.size === source.size) return;
-    const object = await content.get(key);
-    if (!object) return;
-    await output.put(target, object.body, {
-      contentType: mediaType(key) ?? "application/octet-stream",
-      cacheControl: MEDIA_CACHE_CONTROL,
-    });
-    written.push(target);
   });
-  return { written: written.sort(), problems };
+  return { written: [...new Set(written)].sort(), problems };
 }
 
 async function fetchArticle(content: Storage, path: string): Promise<Article | ArticleProblem> {
@@ -1091,6 +1126,7 @@ async function readListed(content: Storage, info: ObjectInfo, cache?: ArticleCac
       read = { result, hash: "reason" in result ? sha1(object.body) : shortHash(result.hash) };
     } else read = { result: { file: info.key, reason: "the file vanished while reading" }, hash: "missing" };
   }
+  // Keyed by the listing's ETag: if the bytes read were newer, the next listing differs anyway.
   cache?.set(info.key, { etag: info.etag, read });
   return read;
 }

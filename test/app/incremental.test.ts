@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyChanges, INDEX_KEY, publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { FsStorage } from "../../functions/storage/fs-storage.ts";
+import type { PutOptions } from "../../functions/storage/port.ts";
 import { catalogPaths } from "../support/state.ts";
 import { CountingStorage } from "./counting-storage.ts";
 
@@ -170,6 +171,68 @@ describe("clocks of concurrent invocations", () => {
     // And a full rebuild finds nothing to correct.
     expect((await publishAll({ config, content, output, now: later(6) })).written).toEqual([]);
   });
+
+  // Invocation A handles an edit of a.md; while it runs, the file is edited again and invocation B
+  // handles that newer edit and commits. Whatever the interleaving, A must not commit the older
+  // version it may have seen: the last committed state of a.md is always the newest one read.
+  for (const moment of ["index read", "index commit"] as const)
+    it(`an invocation overtaken at its ${moment} by a newer edit does not bring back the older version`, async () => {
+      await write("a.md", article("A v0", "2025-01-01"));
+      await write("b.md", article("B", "2025-01-02"));
+      await publishAll({ config, content, output, now: T0 });
+      await write("a.md", article("A v1", "2025-01-03"));
+      let overtaken = false;
+      const overtake = async () => {
+        if (overtaken) return;
+        overtaken = true;
+        await write("a.md", article("A v2", "2024-12-01"));
+        await applyChanges({ config, content, output, keys: ["a.md"], now: later(2) });
+      };
+      const racing = new (class extends FsStorage {
+        override async get(key: string) {
+          if (key === INDEX_KEY && moment === "index read") await overtake();
+          return super.get(key);
+        }
+        override async put(key: string, body: Uint8Array | string, options?: PutOptions) {
+          if (key === INDEX_KEY && moment === "index commit") await overtake();
+          return super.put(key, body, options);
+        }
+      })(join(root, "out"));
+      await applyChanges({ config, content, output: racing, keys: ["a.md"], now: later(1) });
+      expect(overtaken).toBe(true);
+      expect(await titles()).toEqual(["B", "A v2"]);
+      expect((await publishAll({ config, content, output, now: later(3) })).written).toEqual([]);
+    });
+
+  // The same race with a full rebuild (the daily reconcile, a settings change) as invocation A.
+  for (const moment of ["index read", "index commit"] as const)
+    it(`a full rebuild overtaken at its ${moment} by a newer edit does not bring back the older version`, async () => {
+      await write("a.md", article("A v0", "2025-01-01"));
+      await write("b.md", article("B", "2025-01-02"));
+      await publishAll({ config, content, output, now: T0 });
+      await write("a.md", article("A v1", "2025-01-03"));
+      let overtaken = false;
+      const overtake = async () => {
+        if (overtaken) return;
+        overtaken = true;
+        await write("a.md", article("A v2", "2024-12-01"));
+        await applyChanges({ config, content, output, keys: ["a.md"], now: later(2) });
+      };
+      const racing = new (class extends FsStorage {
+        override async get(key: string) {
+          if (key === INDEX_KEY && moment === "index read") await overtake();
+          return super.get(key);
+        }
+        override async put(key: string, body: Uint8Array | string, options?: PutOptions) {
+          if (key === INDEX_KEY && moment === "index commit") await overtake();
+          return super.put(key, body, options);
+        }
+      })(join(root, "out"));
+      await publishAll({ config, content, output: racing, now: later(1) });
+      expect(overtaken).toBe(true);
+      expect(await titles()).toEqual(["B", "A v2"]);
+      expect((await publishAll({ config, content, output, now: later(3) })).written).toEqual([]);
+    });
 });
 
 describe("the sharded catalog and its planning candidates", () => {

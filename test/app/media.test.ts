@@ -9,6 +9,7 @@ import { parseConfig } from "../../functions/core/config.ts";
 import { MAX_MEDIA_BYTES, mediaKeyOf, mediaType, resolveEnclosure } from "../../functions/core/media.ts";
 import { parseArticle } from "../../functions/core/parse.ts";
 import { FsStorage } from "../../functions/storage/fs-storage.ts";
+import type { PutOptions } from "../../functions/storage/port.ts";
 import { assertValidJsonFeed, assertWellFormedXml } from "../helpers/feed-check.ts";
 
 /** Each entry's enclosures as Debian's python3-feedparser reads them. */
@@ -169,6 +170,38 @@ describe("media published beside articles", () => {
     expect(rebuild.written).toContain("feeds/media/posts/audio/ep1.mp3");
     await expect(out("feeds/media/posts/audio/ep1.mp3")).rejects.toThrow();
   });
+
+  // Invocation A publishes (or unpublishes) a media file; just before its write lands, the file is
+  // replaced and invocation B publishes the new version. A must not leave its older view behind.
+  for (const race of ["copy", "delete"] as const)
+    it(`an invocation overtaken just before its ${race} leaves the newest version published`, async () => {
+      const V1 = Buffer.alloc(100, 1);
+      const V2 = Buffer.alloc(200, 2);
+      await write("posts/cover.jpg", V1);
+      await publishAll({ config, content, output, now: T0 });
+      if (race === "copy") await write("posts/cover.jpg", Buffer.alloc(150, 9));
+      else await unlink(join(root, "content/posts/cover.jpg"));
+      let overtaken = false;
+      const overtake = async () => {
+        if (overtaken) return;
+        overtaken = true;
+        await write("posts/cover.jpg", V2);
+        await applyChanges({ config, content, output, keys: ["posts/cover.jpg"], now: T0 });
+      };
+      const racing = new (class extends FsStorage {
+        override async put(key: string, body: Uint8Array | string, options?: PutOptions) {
+          if (key === "feeds/media/posts/cover.jpg") await overtake();
+          return super.put(key, body, options);
+        }
+        override async delete(key: string) {
+          if (key === "feeds/media/posts/cover.jpg") await overtake();
+          return super.delete(key);
+        }
+      })(join(root, "out"));
+      await applyChanges({ config, content, output: racing, keys: ["posts/cover.jpg"], now: T0 });
+      expect(overtaken).toBe(true);
+      expect((await out("feeds/media/posts/cover.jpg")).equals(V2)).toBe(true);
+    });
 
   it("a file over the size limit is reported, not copied, and its article still publishes", async () => {
     await write("posts/ep1.md", EPISODE_POST);
