@@ -246,12 +246,14 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
     withNextChange(next, outcome.plan.nextChange);
     if (!next.floor) delete (next as { floor?: Rank }).floor;
     try {
+      // An unchanged index is left alone, unless this attempt wrote a file: then the conditional
+      // write is what proves no other invocation committed (and wrote newer feeds) meanwhile.
       const committed = await commitIndex(
         output,
         next,
         loaded.etag,
         now,
-        loaded.legacy ? undefined : loaded.index,
+        loaded.legacy || written.length > 0 ? undefined : loaded.index,
       );
       (committed ? written : unchanged).push(INDEX_KEY);
     } catch (error) {
@@ -320,6 +322,11 @@ export async function applyChanges(
   // Articles parsed in an earlier attempt, by key and hash: a retry re-reads the keys but parses
   // only what changed meanwhile.
   const parses: ParseMemo = new Map();
+  // Files written (or deleted) by attempts that then lost the commit, and the tag and author feeds
+  // they belong to: another invocation may have written newer bytes just before, so the next
+  // attempt writes them again from the index it commits, even if it finds nothing else to do.
+  const dirty = new Set<string>();
+  const dirtyFacets = new Map<string, string>();
   const fullRebuild = async (): Promise<ApplyReport> => {
     const report = await publishAll({
       content,
@@ -371,9 +378,12 @@ export async function applyChanges(
     const due = (when: number | undefined) => when !== undefined && when <= now.getTime();
     for (const [key, ref] of Object.entries(index.facets))
       if (state === "settings-changed" || due(ref.nextChange)) affected.set(key, ref.name);
-    // Settings changed since the index was written, or a scheduled article fell due (or one
-    // expired): every feed must be made again, whatever the keys say.
-    let changed = state === "settings-changed" || due(index.nextChange) || affected.size > 0;
+    for (const [key, name] of dirtyFacets)
+      if (!affected.has(key)) affected.set(key, index.facets[key]?.name ?? name);
+    // Settings changed since the index was written, a scheduled article fell due (or one expired),
+    // or an earlier attempt wrote feeds: every such feed must be made again, whatever the keys say.
+    let changed =
+      state === "settings-changed" || due(index.nextChange) || affected.size > 0 || dirty.size > 0;
     for (const seen of observed) {
       const slot = shardOf(seen.key, count);
       const shard = shards.get(slot) as Record<string, IndexEntry>;
@@ -495,14 +505,14 @@ export async function applyChanges(
         if (mainEntries[path]) mainEntries = { ...mainEntries, [path]: entry };
       }
       if (!result.state) {
-        if (ref) facetDeletes.push(...facetFileKeys(key));
+        if (ref || dirtyFacets.has(key)) facetDeletes.push(...facetFileKeys(key));
         delete facets[key];
         continue;
       }
       const serialized = serializeFacet(result.state);
       if (serialized.name !== ref?.state) facetWrites.push(serialized);
       for (const file of result.files)
-        if (previousState?.feeds[file.key] !== md5(file.body)) facetFiles.push(file);
+        if (previousState?.feeds[file.key] !== md5(file.body) || dirty.has(file.key)) facetFiles.push(file);
       facets[key] = facetRef(result.state.name, serialized.name, result.nextChange);
     }
     const next = selectCandidates(mainEntries, now, keep, floor);
@@ -519,9 +529,15 @@ export async function applyChanges(
       listedFacets(config, facets),
     );
     const changedFiles = [
-      ...[...outcome.files, ...browserFiles].filter((file) => feeds[file.key] !== md5(file.body)),
+      ...[...outcome.files, ...browserFiles].filter(
+        (file) => feeds[file.key] !== md5(file.body) || dirty.has(file.key),
+      ),
       ...facetFiles,
     ];
+    for (const file of [...changedFiles.map((file) => file.key), ...facetDeletes]) dirty.add(file);
+    for (const key of affected.keys())
+      if (facetFileKeys(key).some((file) => dirty.has(file)))
+        dirtyFacets.set(key, facets[key]?.name ?? affected.get(key) ?? key);
     await Promise.all([
       ...[...shardWrites, ...facetWrites].map((shard) => putShard(output, shard)),
       ...changedFiles.map((file) =>

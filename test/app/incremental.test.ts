@@ -204,6 +204,57 @@ describe("clocks of concurrent invocations", () => {
       expect((await publishAll({ config, content, output, now: later(3) })).written).toEqual([]);
     });
 
+  // Invocation A writes its feeds just after invocation B (which also handled A's key, as a
+  // redelivered message) wrote newer ones and committed. A then loses the commit and, on its retry,
+  // finds its key already indexed: it must still put back the feeds it overwrote.
+  it("an invocation that lost the commit after writing its feeds repairs them, even with nothing left to index", async () => {
+    await write("old.md", article("Old", "2025-01-01", "tags: [t]\n"));
+    await publishAll({ config, content, output, now: T0 });
+    await write("a.md", article("A", "2025-01-02", "tags: [t]\n"));
+    await write("b.md", article("B", "2025-01-03", "tags: [t]\n"));
+    let overtaken = false;
+    const racing = new (class extends FsStorage {
+      override async put(key: string, body: Uint8Array | string, options?: PutOptions) {
+        if (key.startsWith("feeds/") && !overtaken) {
+          overtaken = true;
+          await applyChanges({ config, content, output, keys: ["a.md", "b.md"], now: later(2) });
+        }
+        return super.put(key, body, options);
+      }
+    })(join(root, "out"));
+    const report = await applyChanges({ config, content, output: racing, keys: ["a.md"], now: later(1) });
+    expect(overtaken).toBe(true);
+    expect(report.retries).toBe(1);
+    expect(await titles()).toEqual(["B", "A", "Old"]);
+    const tagFeed = JSON.parse(await readFile(join(root, "out/feeds/tags/t/feed.json"), "utf8")) as {
+      items: { title: string }[];
+    };
+    expect(tagFeed.items.map((item) => item.title)).toEqual(["B", "A", "Old"]);
+    expect((await publishAll({ config, content, output, now: later(3) })).written).toEqual([]);
+  });
+
+  it("a full rebuild that repaired a feed commits, so a change committed meanwhile is not lost", async () => {
+    await write("a.md", article("A", "2025-01-01"));
+    await publishAll({ config, content, output, now: T0 });
+    // A feed damaged behind the publisher's back: the rebuild puts it right...
+    await writeFile(join(root, "out/feeds/feed.json"), "{}");
+    let overtaken = false;
+    const racing = new (class extends FsStorage {
+      override async put(key: string, body: Uint8Array | string, options?: PutOptions) {
+        // ...but just before its write lands, an upload is published.
+        if (key === "feeds/feed.json" && !overtaken) {
+          overtaken = true;
+          await write("b.md", article("B", "2025-01-02"));
+          await applyChanges({ config, content, output, keys: ["b.md"], now: later(2) });
+        }
+        return super.put(key, body, options);
+      }
+    })(join(root, "out"));
+    await publishAll({ config, content, output: racing, now: later(1) });
+    expect(overtaken).toBe(true);
+    expect(await titles()).toEqual(["B", "A"]);
+  });
+
   // The same race with a full rebuild (the daily reconcile, a settings change) as invocation A.
   for (const moment of ["index read", "index commit"] as const)
     it(`a full rebuild overtaken at its ${moment} by a newer edit does not bring back the older version`, async () => {
