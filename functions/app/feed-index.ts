@@ -82,12 +82,28 @@ export interface FeedIndex {
   /** MD5 (quoted, as S3 ETags) of each feed file as last written. */
   readonly feeds: Readonly<Record<string, string>>;
   readonly counts: { readonly articles: number; readonly problems: number };
+  /**
+   * The monthly archive pages (RFC 5005): the month the last regeneration saw as current (pages
+   * exist for the months before it) and each page's month, state object and next change.
+   */
+  readonly archive?: ArchiveRefs;
   /** The tag and author feeds, by key ("tags/<slug>"): name and the facet state object. */
   readonly facets: Readonly<Record<string, FacetRef>>;
   /** When a scheduled article is due or one in the feed expires (epoch ms): the feeds change then. */
   readonly nextChange?: number;
   /** When the last regeneration that changed anything finished. */
   readonly generatedAt?: string;
+}
+
+export interface ArchiveRefs {
+  readonly open: string;
+  readonly pages: Readonly<Record<string, FacetRef>>;
+}
+
+function decodeArchive(value: unknown): ArchiveRefs | undefined {
+  const stored = value as { open?: unknown; pages?: unknown };
+  if (typeof stored?.open !== "string" || typeof stored.pages !== "object" || !stored.pages) return undefined;
+  return { open: stored.open, pages: stored.pages as ArchiveRefs["pages"] };
 }
 
 /** A tag or author feed as the head knows it. */
@@ -209,6 +225,7 @@ function decodeHead(
         ...(floor ? { floor: { published: floor[0], path: floor[1] } } : {}),
         counts: { articles: Number(counts?.articles) || 0, problems: Number(counts?.problems) || 0 },
         facets: (value.facets ?? {}) as FeedIndex["facets"],
+        ...(decodeArchive(value.archive) ? { archive: decodeArchive(value.archive) as ArchiveRefs } : {}),
       },
     };
   }

@@ -1,4 +1,12 @@
 import { createHash } from "node:crypto";
+import {
+  archiveFileKeys,
+  archiveMonthOfKey,
+  archiveScope,
+  mainScope,
+  monthOf,
+  previousPages,
+} from "../core/archive.ts";
 import type { Article } from "../core/article.ts";
 import {
   assembleFeed,
@@ -19,7 +27,7 @@ import type { FeedItem } from "../core/model.ts";
 import { MAX_ARTICLE_BYTES, parseArticle, sourceKind, tooLargeReason } from "../core/parse.ts";
 import type { ListedFeed } from "../core/render/browser.ts";
 import { PreconditionFailedError } from "../storage/errors.ts";
-import type { ObjectInfo, Storage } from "../storage/port.ts";
+import type { ObjectInfo, Storage, StoredObject } from "../storage/port.ts";
 import {
   CATALOG_PREFIX,
   type Catalog,
@@ -175,6 +183,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       parsed,
       listing,
       memo,
+      itemsOnly: true,
     });
     let catalog: Catalog = outcome.entries;
     // Every tag and author feed, from the whole catalog.
@@ -202,6 +211,25 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       facetStates.push(serialized);
       facets[group.key] = facetRef(result.state.name, serialized.name, result.nextChange);
     }
+    // Every archive page, from the whole catalog.
+    const open = currentMonth(loaded.state === "ok" ? loaded.index.archive : undefined, now);
+    const archived = await updateArchive({
+      config,
+      now,
+      content,
+      output,
+      parsed,
+      listing,
+      memo,
+      previous: loaded.state === "ok" ? (loaded.index.archive?.pages ?? {}) : {},
+      fresh: groupPages(catalog, now, open),
+      affected: new Set(),
+      changed: new Map(),
+      open,
+    });
+    if (archived.refused.size) catalog = { ...catalog, ...Object.fromEntries(archived.refused) };
+    const mainFeed = mainScope(config, archived.newest);
+    const mainFiles = renderFeedFiles(assembleFeed(config, outcome.items, mainFeed), mainFeed);
     const browserFiles = renderBrowserFiles(
       assembleFeed(config, outcome.items),
       listedFacets(config, facets),
@@ -210,11 +238,12 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
     const known = new Set([
       ...loaded.index.shards,
       ...Object.values(loaded.index.facets).map((ref) => ref.state),
+      ...Object.values(loaded.index.archive?.pages ?? {}).map((ref) => ref.state),
     ]);
     const written: string[] = [];
     const unchanged: string[] = [];
     const feeds: Record<string, string> = {};
-    for (const file of [...outcome.files, ...facetFiles, ...browserFiles]) {
+    for (const file of [...mainFiles, ...facetFiles, ...archived.files, ...browserFiles]) {
       // A full rebuild checks what is really stored, so it also repairs feeds changed behind its back.
       const changed = await writeIfChanged(output, file.key, file.body, {
         ...file,
@@ -224,14 +253,18 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
     }
     // Like an incremental regeneration: the head keeps the MD5s of the main feed and the browser
     // files; each tag feed's state keeps its own (planFacet already hashed them).
-    for (const file of [...outcome.files, ...browserFiles]) feeds[file.key] = md5(file.body);
+    for (const file of [...mainFiles, ...browserFiles]) feeds[file.key] = md5(file.body);
+    for (const key of archived.deletes) {
+      await output.delete(key);
+      written.push(key);
+    }
     // Feeds of tags and authors no article has any more go: a reader gets 404, as for any removed feed.
     for (const key of Object.keys(loaded.index.facets)) {
       if (facets[key]) continue;
       for (const file of facetFileKeys(key)) await output.delete(file);
       written.push(...facetFileKeys(key));
     }
-    await forEachLimited([...shards, ...facetStates], READ_CONCURRENCY, async (shard) => {
+    await forEachLimited([...shards, ...facetStates, ...archived.states], READ_CONCURRENCY, async (shard) => {
       if (shard && !known.has(shard.name)) await putShard(output, shard);
     });
     const next: FeedIndex = {
@@ -242,6 +275,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       feeds,
       counts: countsOf(catalog),
       facets,
+      archive: { open, pages: archived.pages },
     };
     withNextChange(next, outcome.plan.nextChange);
     if (!next.floor) delete (next as { floor?: Rank }).floor;
@@ -266,7 +300,11 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
     // Best effort: a shard left over costs storage, not correctness; the next rebuild tries again.
     const cleanup = await collectCatalog(
       output,
-      new Set([...next.shards, ...Object.values(next.facets).map((ref) => ref.state)]),
+      new Set([
+        ...next.shards,
+        ...Object.values(next.facets).map((ref) => ref.state),
+        ...Object.values(next.archive?.pages ?? {}).map((ref) => ref.state),
+      ]),
       options.stateGraceMs ?? STATE_GRACE_MS,
     ).then(
       () => undefined,
@@ -311,7 +349,9 @@ export interface ApplyReport {
 export async function applyChanges(
   options: Stores & { config: SiteConfig; keys: readonly string[]; now?: Date },
 ): Promise<ApplyReport> {
-  const { content, output, config } = options;
+  const { content, config } = options;
+  // State objects are content-addressed and never rewritten: a retry reads each one once.
+  const output = withImmutableReads(options.output, CATALOG_PREFIX);
   const keys = [...new Set(options.keys)].filter((key) => sourceKind(key));
   // Media beside articles are copied to (or removed from) feeds/media/ first: no state involved.
   const media = await syncMedia(
@@ -330,7 +370,7 @@ export async function applyChanges(
   const fullRebuild = async (): Promise<ApplyReport> => {
     const report = await publishAll({
       content,
-      output,
+      output: options.output,
       config,
       ...(options.now ? { now: options.now } : {}),
     });
@@ -351,6 +391,9 @@ export async function applyChanges(
     // No usable index (a new bucket, lost state, an earlier layout): only a full rebuild knows
     // every article.
     if (state === "missing" || state === "unreadable" || loaded.legacy) return fullRebuild();
+    // New settings change every item of every feed and page: a full rebuild reads the articles
+    // concurrently, as the daily reconcile does, instead of one at a time.
+    if (state === "settings-changed") return fullRebuild();
     // The keys are read after the index, in every attempt: the commit below succeeds only if no
     // other invocation committed since the index was read, and everything that one committed was
     // read before that, so what this one commits is never older than what it replaces.
@@ -371,19 +414,35 @@ export async function applyChanges(
     // Every entry this run changes (undefined: deleted), and the tag and author feeds it touches.
     const changedEntries = new Map<string, IndexEntry | undefined>();
     const affected = new Map<string, string>();
+    // The archive pages of months that are over; a month that ended since the last regeneration
+    // gets its page now.
+    const open = currentMonth(index.archive, now);
+    const closing = !index.archive || index.archive.open < open;
+    const affectedPages = new Set<string>();
+    const touchPage = (entry: IndexEntry | undefined) => {
+      const month = pageMonthOf(entry, now);
+      if (month !== undefined && month < open) affectedPages.add(month);
+    };
     const touch = (entry: IndexEntry | undefined) => {
       for (const facet of facetsOfEntry(entry))
         if (!affected.has(facet.key)) affected.set(facet.key, facet.name);
+      touchPage(entry);
     };
     const due = (when: number | undefined) => when !== undefined && when <= now.getTime();
     for (const [key, ref] of Object.entries(index.facets))
-      if (state === "settings-changed" || due(ref.nextChange)) affected.set(key, ref.name);
+      if (due(ref.nextChange)) affected.set(key, ref.name);
     for (const [key, name] of dirtyFacets)
       if (!affected.has(key)) affected.set(key, index.facets[key]?.name ?? name);
+    for (const [month, ref] of Object.entries(index.archive?.pages ?? {}))
+      if (due(ref.nextChange)) affectedPages.add(month);
+    for (const key of dirty) {
+      const month = archiveMonthOfKey(key);
+      if (month) affectedPages.add(month);
+    }
     // Settings changed since the index was written, a scheduled article fell due (or one expired),
     // or an earlier attempt wrote feeds: every such feed must be made again, whatever the keys say.
     let changed =
-      state === "settings-changed" || due(index.nextChange) || affected.size > 0 || dirty.size > 0;
+      closing || due(index.nextChange) || affected.size > 0 || affectedPages.size > 0 || dirty.size > 0;
     for (const seen of observed) {
       const slot = shardOf(seen.key, count);
       const shard = shards.get(slot) as Record<string, IndexEntry>;
@@ -435,10 +494,11 @@ export async function applyChanges(
       rendered: index.rendered,
       parsed,
       ...(selected.floor ? { floor: selected.floor } : {}),
+      itemsOnly: true,
     });
     let planned: Catalog = selected.candidates;
     let floor = selected.floor;
-    const wholeCatalog = !outcome.exact;
+    let wholeCatalog = !outcome.exact;
     if (wholeCatalog) {
       // Fewer candidates than feed items rank above the floor (deletions, expiries): read every
       // shard and plan over the whole catalog, which also refills the candidates.
@@ -451,6 +511,7 @@ export async function applyChanges(
         entries: planned,
         rendered: index.rendered,
         parsed,
+        itemsOnly: true,
       });
       floor = undefined;
     }
@@ -462,6 +523,7 @@ export async function applyChanges(
       (shards.get(slot) as Record<string, IndexEntry>)[path] = outcome.entries[path] as IndexEntry;
       touched.add(slot);
       changedEntries.set(path, outcome.entries[path]);
+      touch(planned[path]);
       touch(outcome.entries[path]);
     }
     let mainEntries: Catalog = outcome.entries;
@@ -489,7 +551,7 @@ export async function applyChanges(
         name,
         candidates: members,
         ...(previousState?.floor ? { floor: previousState.floor } : {}),
-        rendered: state === "settings-changed" ? {} : (previousState?.rendered ?? {}),
+        rendered: previousState?.rendered ?? {},
         loadGroup: async () => {
           await loadShards(index.shards.keys());
           const whole = Object.assign({}, ...shards.values()) as Catalog;
@@ -499,6 +561,7 @@ export async function applyChanges(
       for (const [path, entry] of result.refused) {
         const slot = shardOf(path, count);
         if (!shards.has(slot)) await loadShards([slot]);
+        touchPage((shards.get(slot) as Record<string, IndexEntry>)[path]);
         (shards.get(slot) as Record<string, IndexEntry>)[path] = entry;
         touched.add(slot);
         changedEntries.set(path, entry);
@@ -515,6 +578,39 @@ export async function applyChanges(
         if (previousState?.feeds[file.key] !== md5(file.body) || dirty.has(file.key)) facetFiles.push(file);
       facets[key] = facetRef(result.state.name, serialized.name, result.nextChange);
     }
+    // The archive pages: months that just ended from the whole catalog (once a month), the others
+    // this change touches from their own state.
+    let fresh = new Map<string, Catalog>();
+    if (closing) {
+      await loadShards(index.shards.keys());
+      wholeCatalog = true;
+      const whole = Object.assign({}, ...shards.values()) as Catalog;
+      fresh = groupPages(whole, now, open, index.archive?.open);
+    }
+    const archived = await updateArchive({
+      config,
+      now,
+      content,
+      output,
+      parsed,
+      previous: index.archive?.pages ?? {},
+      fresh,
+      affected: affectedPages,
+      changed: changedEntries,
+      open,
+    });
+    for (const [path, entry] of archived.refused) {
+      const slot = shardOf(path, count);
+      if (!shards.has(slot)) await loadShards([slot]);
+      (shards.get(slot) as Record<string, IndexEntry>)[path] = entry;
+      touched.add(slot);
+      if (mainEntries[path]) mainEntries = { ...mainEntries, [path]: entry };
+    }
+    const archiveFiles = archived.files.filter(
+      (file) => archived.known.get(file.key) !== md5(file.body) || dirty.has(file.key),
+    );
+    const mainFeed = mainScope(config, archived.newest);
+    const mainFiles = renderFeedFiles(assembleFeed(config, outcome.items, mainFeed), mainFeed);
     const next = selectCandidates(mainEntries, now, keep, floor);
     const names = Array.from({ length: count }, (_, slot) => index.shards[slot] ?? "");
     const shardWrites: { name: string; body: string }[] = [];
@@ -529,24 +625,30 @@ export async function applyChanges(
       listedFacets(config, facets),
     );
     const changedFiles = [
-      ...[...outcome.files, ...browserFiles].filter(
+      ...[...mainFiles, ...browserFiles].filter(
         (file) => feeds[file.key] !== md5(file.body) || dirty.has(file.key),
       ),
       ...facetFiles,
+      ...archiveFiles,
     ];
-    for (const file of [...changedFiles.map((file) => file.key), ...facetDeletes]) dirty.add(file);
+    const deletes = [...facetDeletes, ...archived.deletes];
+    // Having lost a race already, look before writing: if another invocation committed meanwhile,
+    // start again now rather than write files this attempt could not commit.
+    if (attempt > 1 && (await output.head(INDEX_KEY))?.etag !== loaded.etag)
+      throw new PreconditionFailedError(INDEX_KEY);
+    for (const file of [...changedFiles.map((file) => file.key), ...deletes]) dirty.add(file);
     for (const key of affected.keys())
       if (facetFileKeys(key).some((file) => dirty.has(file)))
         dirtyFacets.set(key, facets[key]?.name ?? affected.get(key) ?? key);
     await Promise.all([
-      ...[...shardWrites, ...facetWrites].map((shard) => putShard(output, shard)),
+      ...[...shardWrites, ...facetWrites, ...archived.states].map((shard) => putShard(output, shard)),
       ...changedFiles.map((file) =>
         output.put(file.key, file.body, { contentType: file.contentType, cacheControl: FEED_CACHE_CONTROL }),
       ),
-      ...facetDeletes.map((key) => output.delete(key)),
+      ...deletes.map((key) => output.delete(key)),
     ]);
-    for (const file of [...outcome.files, ...browserFiles]) feeds[file.key] = md5(file.body);
-    const written = [...changedFiles.map((file) => file.key), ...facetDeletes];
+    for (const file of [...mainFiles, ...browserFiles]) feeds[file.key] = md5(file.body);
+    const written = [...changedFiles.map((file) => file.key), ...deletes];
     const head: FeedIndex = {
       ...index,
       shards: names,
@@ -555,6 +657,7 @@ export async function applyChanges(
       feeds,
       counts: countsAfter(index.counts, touched, before, shards),
       facets,
+      archive: { open, pages: archived.pages },
     };
     withNextChange(head, outcome.plan.nextChange);
     if (next.floor) (head as { floor?: Rank }).floor = next.floor;
@@ -586,6 +689,31 @@ export async function applyChanges(
 }
 
 type OutputFile = { key: string; contentType: string; body: string };
+
+/** The storage, with the objects under `prefix` (never rewritten once written) read only once. */
+function withImmutableReads(storage: Storage, prefix: string): Storage {
+  const read = new Map<string, Promise<StoredObject | undefined>>();
+  return {
+    get: (key) => {
+      if (!key.startsWith(prefix)) return storage.get(key);
+      let object = read.get(key);
+      if (!object) {
+        object = storage.get(key);
+        read.set(key, object);
+        // A missing or failed read is asked again next time.
+        object.then(
+          (found) => void (found || read.delete(key)),
+          () => void read.delete(key),
+        );
+      }
+      return object;
+    },
+    head: (key) => storage.head(key),
+    put: (key, body, putOptions) => storage.put(key, body, putOptions),
+    delete: (key) => storage.delete(key),
+    list: (listPrefix) => storage.list(listPrefix),
+  };
+}
 
 const FACET_LABELS = { tags: "Tag", authors: "Author" } as const;
 
@@ -729,6 +857,159 @@ async function planFacet(input: FacetInput): Promise<FacetOutcome> {
     refused,
     ...(outcome.plan.nextChange ? { nextChange: outcome.plan.nextChange } : {}),
   };
+}
+
+/** The month whose page does not exist yet: now's, or a later one an invocation with a later clock saw. */
+function currentMonth(archive: FeedIndex["archive"], now: Date): string {
+  const month = monthOf(now.getTime());
+  return archive && archive.open > month ? archive.open : month;
+}
+
+/** The month of the page an entry belongs to (published or scheduled articles only). */
+function pageMonthOf(entry: IndexEntry | undefined, now: Date): string | undefined {
+  if (!entry || entry.problem || entry.draft) return undefined;
+  return monthOf(publishedOf(entry, now.getTime()));
+}
+
+/** The members of each page of a catalog, for the months before `open` (and from `from` on). */
+function groupPages(catalog: Catalog, now: Date, open: string, from = ""): Map<string, Catalog> {
+  const pages = new Map<string, Record<string, IndexEntry>>();
+  for (const path of Object.keys(catalog).sort()) {
+    const entry = catalog[path] as IndexEntry;
+    const month = pageMonthOf(entry, now);
+    if (month === undefined || month >= open || month < from) continue;
+    let members = pages.get(month);
+    if (!members) {
+      members = {};
+      pages.set(month, members);
+    }
+    members[path] = entry;
+  }
+  return pages;
+}
+
+interface ArchiveInput {
+  readonly config: SiteConfig;
+  readonly now: Date;
+  readonly content: Storage;
+  readonly output: Storage;
+  readonly parsed: ReadonlyMap<string, Article>;
+  readonly listing?: ReadonlyMap<string, number>;
+  readonly memo?: Map<string, RenderedEntry>;
+  /** The pages as committed, by month. */
+  readonly previous: Readonly<Record<string, FacetRef>>;
+  /** Months planned from these members (taken from the catalog). */
+  readonly fresh: ReadonlyMap<string, Catalog>;
+  /** Months planned from their own state, with the `changed` entries applied. */
+  readonly affected: ReadonlySet<string>;
+  /** Entries this run changed, by path (undefined: deleted). */
+  readonly changed: ReadonlyMap<string, IndexEntry | undefined>;
+  /** Pages exist for the months before this one. */
+  readonly open: string;
+}
+
+interface ArchiveOutcome {
+  readonly pages: Record<string, FacetRef>;
+  /** The newest page's month: the feed links to it. */
+  readonly newest?: string;
+  /** Every page rendered in this run (the others keep their bytes). */
+  readonly files: OutputFile[];
+  /** MD5 of each of those files as their page's state last recorded it. */
+  readonly known: ReadonlyMap<string, string>;
+  /** New state objects. */
+  readonly states: { name: string; body: string }[];
+  readonly deletes: string[];
+  readonly refused: Map<string, IndexEntry>;
+}
+
+/**
+ * Plans and renders the archive pages a change touches. A page is rendered again when its members
+ * change or when the page before it appears or goes (its prev-archive link changes); the items
+ * of its members come from the page's state, so only new or edited articles are read.
+ */
+async function updateArchive(input: ArchiveInput): Promise<ArchiveOutcome> {
+  const { config, now, output, open } = input;
+  const states = new Map<string, FacetState>();
+  const members = new Map<string, Catalog>(input.fresh);
+  const readStates = (months: string[]) =>
+    forEachLimited(months, READ_CONCURRENCY, async (month) => {
+      const ref = input.previous[month];
+      if (ref) states.set(month, await readFacet(output, ref.state));
+    });
+  const fromState = [...input.affected].filter((month) => month < open && !members.has(month));
+  await readStates(fromState);
+  for (const month of fromState) {
+    const own: Record<string, IndexEntry> = { ...states.get(month)?.candidates };
+    for (const [path, entry] of input.changed) {
+      delete own[path];
+      if (entry && pageMonthOf(entry, now) === month) own[path] = entry;
+    }
+    members.set(month, own);
+  }
+  const months = new Set(Object.keys(input.previous));
+  for (const [month, catalog] of members)
+    if (Object.keys(catalog).length) months.add(month);
+    else months.delete(month);
+  const before = previousPages(Object.keys(input.previous));
+  const after = previousPages(months);
+  // A page whose previous page appeared or went links elsewhere now: render it again, as it was.
+  const relinked = [...months].filter(
+    (month) => !members.has(month) && before.get(month) !== after.get(month),
+  );
+  await readStates(relinked);
+  for (const month of relinked) members.set(month, states.get(month)?.candidates ?? {});
+
+  const pages: Record<string, FacetRef> = {};
+  const files: OutputFile[] = [];
+  const known = new Map<string, string>();
+  const written: { name: string; body: string }[] = [];
+  const deletes: string[] = [];
+  const refused = new Map<string, IndexEntry>();
+  for (const month of [...months].sort()) {
+    const catalog = members.get(month);
+    if (!catalog) {
+      pages[month] = input.previous[month] as FacetRef;
+      continue;
+    }
+    const state = states.get(month);
+    const outcome = await regenerate({
+      // Every member is shown: a page has no item limit.
+      config: { ...config, itemLimit: Math.max(1, Object.keys(catalog).length) },
+      now,
+      content: input.content,
+      entries: catalog,
+      rendered: state?.rendered ?? {},
+      parsed: input.parsed,
+      scope: archiveScope(config, month, after.get(month)),
+      ...(input.listing ? { listing: input.listing } : {}),
+      ...(input.memo ? { memo: input.memo } : {}),
+    });
+    const kept: Record<string, IndexEntry> = {};
+    for (const path in outcome.entries) {
+      const entry = outcome.entries[path] as IndexEntry;
+      if (entry !== catalog[path]) refused.set(path, entry);
+      else kept[path] = entry;
+    }
+    const next: FacetState = {
+      key: `archive/${month}`,
+      name: month,
+      candidates: kept,
+      rendered: outcome.rendered,
+      feeds: Object.fromEntries(outcome.files.map((file) => [file.key, md5(file.body)])),
+    };
+    const serialized = serializeFacet(next);
+    if (serialized.name !== input.previous[month]?.state) written.push(serialized);
+    for (const file of outcome.files) {
+      files.push(file);
+      const md5Before = state?.feeds[file.key];
+      if (md5Before) known.set(file.key, md5Before);
+    }
+    pages[month] = facetRef(month, serialized.name, outcome.plan.nextChange);
+  }
+  for (const month of Object.keys(input.previous))
+    if (!months.has(month)) deletes.push(...archiveFileKeys(month));
+  const newest = [...months].sort().pop();
+  return { pages, ...(newest ? { newest } : {}), files, known, states: written, deletes, refused };
 }
 
 /**
@@ -925,6 +1206,8 @@ interface RegenerateInput {
    * feeds is rendered once.
    */
   readonly memo?: Map<string, RenderedEntry>;
+  /** Plan and render the items only: the caller renders the files (the main feed, once its archive links are known). */
+  readonly itemsOnly?: boolean;
 }
 
 interface RegenerateOutcome {
@@ -990,7 +1273,7 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
       return { entries, rendered, plan, items, files: [], exact: false };
     }
     const scope = input.scope ?? { folder: "" };
-    const files = renderFeedFiles(assembleFeed(config, items, scope), scope);
+    const files = input.itemsOnly ? [] : renderFeedFiles(assembleFeed(config, items, scope), scope);
     return { entries, rendered, plan, items, files, exact: true };
   }
 }

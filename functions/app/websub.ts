@@ -1,3 +1,4 @@
+import { archiveMonthOfKey } from "../core/archive.ts";
 import type { SiteConfig } from "../core/config.ts";
 import { FEED_FILES } from "../core/model.ts";
 
@@ -29,11 +30,17 @@ const DOCUMENT_NAMES = [FEED_FILES.rss.key, FEED_FILES.atom.key, FEED_FILES.json
 
 /**
  * The public URLs of the feed documents among the keys a regeneration wrote: the main feeds and
- * the tag and author feeds (not the landing page or stylesheets, which nobody subscribes to).
+ * the tag and author feeds (not the landing page, the stylesheets or the archive pages, which
+ * nobody subscribes to).
  */
 export function changedFeedUrls(config: SiteConfig, written: readonly string[]): string[] {
   return written
-    .filter((key) => key.startsWith("feeds/") && DOCUMENT_NAMES.includes(key.slice(key.lastIndexOf("/") + 1)))
+    .filter(
+      (key) =>
+        key.startsWith("feeds/") &&
+        archiveMonthOfKey(key) === undefined &&
+        DOCUMENT_NAMES.includes(key.slice(key.lastIndexOf("/") + 1)),
+    )
     .map((key) => new URL(key.slice("feeds/".length), config.feedsUrl).href);
 }
 

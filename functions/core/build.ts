@@ -222,6 +222,8 @@ export interface FeedScope {
   readonly folder: string;
   /** Shown after the site title, e.g. "Tag: News". */
   readonly label?: string;
+  /** Archive links (RFC 5005, JSON Feed next_url). */
+  readonly paging?: FeedModel["paging"];
 }
 
 /** The feed around its items; its date is the newest item's, never the build time. */
@@ -245,6 +247,7 @@ export function assembleFeed(
       json: new URL("feed.json", base).href,
     },
     ...(config.hub ? { hub: config.hub } : {}),
+    ...(scope.paging ? { paging: scope.paging } : {}),
     items,
   };
 }

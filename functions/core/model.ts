@@ -35,6 +35,19 @@ export interface FeedModel {
   readonly links: { readonly rss: string; readonly atom: string; readonly json: string };
   /** WebSub hub advertised beside each format's self link. */
   readonly hub?: string;
+  /**
+   * RFC 5005 archived feeds: the subscription feed links to the newest archive page
+   * (`prev-archive`; JSON Feed `next_url`), each archive page to the current feed and the page
+   * before it. Pages link backwards only, so a full page never changes when a newer one appears.
+   */
+  readonly paging?: {
+    /** This document is an archive page (`<fh:archive/>`). */
+    readonly archive?: true;
+    /** The subscription feed, from an archive page. */
+    readonly current?: FeedModel["links"];
+    /** The next older page. */
+    readonly prevArchive?: FeedModel["links"];
+  };
   readonly items: readonly FeedItem[];
 }
 

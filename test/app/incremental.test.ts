@@ -121,7 +121,8 @@ describe("applyChanges (incremental regeneration)", () => {
       await publishAll({ config, content, output, now: T0 });
       const countedContent = new CountingStorage(content);
       const countedOutput = new CountingStorage(output);
-      await write("n/new.md", article("Brand new", "2025-06-01"));
+      // Dated this month: the month's archive page does not exist until the month is over.
+      await write("n/new.md", article("Brand new", "2026-01-01T00:00:00Z"));
       await applyChanges({
         config,
         content: countedContent,
@@ -326,6 +327,7 @@ describe("the sharded catalog and its planning candidates", () => {
       );
     await publishAll({ config: small, content, output, now: T0, stateGraceMs: 0 });
     let wholeReads = 0;
+    const archivePages = new Set<string>();
     for (let step = 1; step <= 120; step++) {
       let key = keys[Math.floor(next() * keys.length)] as string;
       const roll = next();
@@ -345,7 +347,8 @@ describe("the sharded catalog and its planning candidates", () => {
         await write(key, article(`${key} id`, month, `id: "tag:example.org,2025:${step % 3}"\n`));
       else if (roll < 0.96) await write(key, "---\ntitle: [broken\n---\n");
       else await write(key, article(`${key} new ${step}`, "2026-01-01", facet()));
-      const now = later(step);
+      // Halfway, the clock moves into the next month: January gets its archive page.
+      const now = step <= 60 ? later(step) : new Date(later(step).getTime() + 31 * 86_400_000);
       const report = await applyChanges({ config: small, content, output, keys: [key], now });
       if (report.readWholeCatalog) wholeReads++;
       // A full rebuild, on a copy of the state at the same moment, must find nothing to change.
@@ -353,6 +356,8 @@ describe("the sharded catalog and its planning candidates", () => {
       await cp(join(root, "out"), copy, { recursive: true });
       const full = await publishAll({ config: small, content, output: new FsStorage(copy), now });
       const published = await publicFiles(join(root, "out"));
+      for (const file of published)
+        if (file.startsWith("feeds/archive/")) archivePages.add(file.split("/")[2] as string);
       expect(await publicFiles(copy), `step ${step}: the files under feeds/`).toEqual(published);
       for (const file of published)
         expect(await bytes(copy, file), `step ${step}: ${file} after ${key}`).toBe(
@@ -367,6 +372,9 @@ describe("the sharded catalog and its planning candidates", () => {
     }
     // The sequence really did run the candidates out (and back) more than once.
     expect(wholeReads, "whole-catalog reads").toBeGreaterThan(1);
+    // Monthly archive pages were compared too, January's included once the month was over.
+    expect(archivePages.size).toBeGreaterThan(6);
+    expect(archivePages.has("2026-01")).toBe(true);
   }, 180_000);
 
   it("a change that leaves enough candidates reads one shard; running out reads them all, once", async () => {
@@ -378,8 +386,9 @@ describe("the sharded catalog and its planning candidates", () => {
     await publishAll({ config: small, content, output, now: T0 });
     const index = JSON.parse(await readFile(join(root, "out", INDEX_KEY), "utf8")) as { shards: string[] };
     expect(index.shards).toHaveLength(4);
+    // Catalog shards only, not the archive page's state ("f-…"), which these deletes also change.
     const shardReads = (storage: CountingStorage) =>
-      storage.calls.filter((call) => call.startsWith("GET _state/catalog/")).length;
+      storage.calls.filter((call) => /^GET _state\/catalog\/[0-9a-f]+\.json$/.test(call)).length;
 
     // Deleting the newest 7 of 10 candidates: still 3 above the floor, one shard each time.
     for (let i = 599; i >= 593; i--) {
@@ -432,7 +441,9 @@ describe("the sharded catalog and its planning candidates", () => {
       await write(`g/${i}.md`, article(`G${i} v2`, `2025-01-0${i + 1}`));
       await applyChanges({ config, content, output, keys: [`g/${i}.md`], now: later(i + 1) });
     }
-    const shards = () => readdir(join(root, "out/_state/catalog"));
+    // Catalog shards (tag feeds' and archive pages' states are named "f-…").
+    const shards = async () =>
+      (await readdir(join(root, "out/_state/catalog"))).filter((name) => !name.startsWith("f-"));
     expect(await shards()).toHaveLength(4);
     // Within the grace period an unreferenced shard may belong to an invocation about to commit.
     await publishAll({ config, content, output, now: later(10) });

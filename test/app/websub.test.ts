@@ -16,7 +16,16 @@ const site = (hubUrl?: string) =>
     feedsUrl: "https://cdn.hubbed.example/feeds/",
     ...(hubUrl ? { hub: hubUrl } : {}),
   });
-const ALL = ["feeds/rss.xml", "feeds/atom.xml", "feeds/feed.json", "feeds/index.html", "_state/index.json"];
+// Archive pages are written too when a month ends, but nobody subscribes to them.
+const ALL = [
+  "feeds/rss.xml",
+  "feeds/atom.xml",
+  "feeds/feed.json",
+  "feeds/index.html",
+  "feeds/archive/2025-01/rss.xml",
+  "feeds/archive/2025-01/feed.json",
+  "_state/index.json",
+];
 const FEED_URLS = [
   "https://cdn.hubbed.example/feeds/rss.xml",
   "https://cdn.hubbed.example/feeds/atom.xml",

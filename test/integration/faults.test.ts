@@ -38,7 +38,8 @@ import { toSqsRecord } from "../support/s3-events.ts";
 const BUCKET = "faults-site";
 const SITE = { title: "Faults", url: "https://faults.example/" };
 const config = parseConfig(SITE);
-const NOW = new Date("2026-03-01T00:00:00Z");
+// The upload is dated this month: archive pages exist only for months that are over.
+const NOW = new Date("2026-02-02T00:00:00Z");
 // The published files one upload changes: the three feeds and the landing page.
 const FEEDS = ["feeds/rss.xml", "feeds/atom.xml", "feeds/feed.json", "feeds/index.html"] as const;
 const SAVED = [...FEEDS, INDEX_KEY] as const;
@@ -295,7 +296,7 @@ describe("a record that keeps failing lands in the DLQ", () => {
     ).Attributes?.QueueArn as string;
 
     const key = `${CONTENT_PREFIX}posts/doomed.md`;
-    await put(key, article("Doomed", "2026-02-15T09:00:00Z"));
+    await put(key, article("Doomed", "2026-02-01T10:00:00Z"));
     const notification = {
       Records: [
         {

@@ -3,7 +3,7 @@ import { Feed } from "feed";
 import type { Person } from "../config.ts";
 import type { FeedItem, FeedModel } from "../model.ts";
 import { escapeHtml, stripForbiddenChars } from "../text.ts";
-import { withStylesheet } from "./browser.ts";
+import { withPaging, withStylesheet } from "./browser.ts";
 import { forTextNode } from "./xml-js-text.ts";
 
 function author(person: Person) {
@@ -73,7 +73,7 @@ export function renderAtom(model: FeedModel, stylesheet = "atom.xsl"): string {
           )
           .join("\n            "),
     );
-  return `${withStylesheet(stripForbiddenChars(xml), stylesheet)}\n`;
+  return `${withStylesheet(withPaging(stripForbiddenChars(xml), model, "atom"), stylesheet)}\n`;
 }
 
 /** An item's files as Atom enclosure links: the lead image first, then the attachments. */

@@ -195,3 +195,29 @@ ${items.length ? `<ol class="latest">\n${items.join("\n")}\n</ol>` : `<p class="
 </html>
 `;
 }
+
+const HISTORY_NS = "http://purl.org/syndication/history/1.0";
+
+/**
+ * Adds the RFC 5005 links (and the fh:archive marker) right after the root's opening tags, which
+ * precede every item, so no article text can be where they go.
+ */
+export function withPaging(xml: string, model: FeedModel, format: "rss" | "atom"): string {
+  const paging = model.paging;
+  if (!paging) return xml;
+  const link = (rel: string, href: string) =>
+    format === "rss"
+      ? `<atom:link rel="${rel}" href="${attr(href)}"/>`
+      : `<link rel="${rel}" href="${attr(href)}"/>`;
+  const parts = [
+    ...(paging.archive ? [`<fh:archive xmlns:fh="${HISTORY_NS}"/>`] : []),
+    ...(paging.current ? [link("current", paging.current[format])] : []),
+    ...(paging.prevArchive ? [link("prev-archive", paging.prevArchive[format])] : []),
+  ];
+  if (!parts.length) return xml;
+  const anchor =
+    format === "rss"
+      ? xml.indexOf("<channel>") + "<channel>".length
+      : xml.indexOf(">", xml.indexOf("<feed")) + 1;
+  return `${xml.slice(0, anchor)}\n${parts.map((part) => `    ${part}`).join("\n")}${xml.slice(anchor)}`;
+}

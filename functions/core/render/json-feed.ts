@@ -19,6 +19,8 @@ export function renderJsonFeed(model: FeedModel): string {
     language: model.language,
     authors: [author(model.author)],
     ...(model.hub ? { hubs: [{ type: "WebSub", url: model.hub }] } : {}),
+    // Paging: the next (older) page, for the feed and for each archive page alike.
+    ...(model.paging?.prevArchive ? { next_url: model.paging.prevArchive.json } : {}),
     items: model.items.map((item) => ({
       id: item.id,
       url: item.url,

@@ -1,7 +1,7 @@
 import { Feed } from "feed";
 import type { FeedItem, FeedModel } from "../model.ts";
 import { escapeHtml, stripForbiddenChars } from "../text.ts";
-import { withStylesheet } from "./browser.ts";
+import { withPaging, withStylesheet } from "./browser.ts";
 import { forTextNode } from "./xml-js-text.ts";
 
 const DC_NAMESPACE = "http://purl.org/dc/elements/1.1/";
@@ -55,7 +55,7 @@ export function renderRss(model: FeedModel, stylesheet = "rss.xsl"): string {
   }
   // XML cannot carry control characters even escaped, and feed passes them through. Parsed
   // text is already clean; this also covers values that bypass the parsers (the config).
-  return `${withStylesheet(stripForbiddenChars(feed.rss2()), stylesheet)}\n`;
+  return `${withStylesheet(withPaging(stripForbiddenChars(feed.rss2()), model, "rss"), stylesheet)}\n`;
 }
 
 function enclosureOf(item: FeedItem): { url: string; type: string; length: number } | undefined {

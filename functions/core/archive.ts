@@ -1,0 +1,68 @@
+import { assembleFeed, type FeedScope } from "./build.ts";
+import type { SiteConfig } from "./config.ts";
+import type { FeedModel } from "./model.ts";
+
+/**
+ * RFC 5005 archived feeds, one archive page per calendar month (UTC) of publication. The
+ * subscription feed keeps the newest items and links to the newest page (`prev-archive`, JSON Feed
+ * `next_url`); each page holds every article published in its month and links to the page before
+ * it and back to the feed. A month gets its page once it is over: a new article never changes a
+ * page, and an edit or a backdated upload changes only the page of its own month, so the pages
+ * of the past keep their bytes. Until then the current month's articles are in the feed.
+ */
+
+/** A page's month, "YYYY-MM", of an instant (epoch ms), in UTC. */
+export function monthOf(ms: number): string {
+  const date = new Date(ms);
+  return `${String(date.getUTCFullYear()).padStart(4, "0")}-${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
+}
+
+/** The first instant of the month after `month` (epoch ms). */
+export function monthEnd(month: string): number {
+  const [year, index] = month.split("-").map(Number) as [number, number];
+  return Date.UTC(year, index, 1);
+}
+
+/** The folder of a month's page under feeds/. */
+export function archiveFolder(month: string): string {
+  return `archive/${month}/`;
+}
+
+export function archiveFileKeys(month: string): string[] {
+  return ["rss.xml", "atom.xml", "feed.json"].map((file) => `feeds/${archiveFolder(month)}${file}`);
+}
+
+/** The month of an archive file key, or undefined for any other file. */
+export function archiveMonthOfKey(key: string): string | undefined {
+  return /^feeds\/archive\/(\d{4}-\d{2})\/[^/]+$/.exec(key)?.[1];
+}
+
+function linksOf(config: SiteConfig, folder: string): FeedModel["links"] {
+  return assembleFeed(config, [], { folder }).links;
+}
+
+/** The subscription feed's scope: it links to the newest page, if there is one. */
+export function mainScope(config: SiteConfig, newest: string | undefined): FeedScope {
+  return newest
+    ? { folder: "", paging: { prevArchive: linksOf(config, archiveFolder(newest)) } }
+    : { folder: "" };
+}
+
+/** A page's scope: marked as an archive, linking to the feed and to the page before, if any. */
+export function archiveScope(config: SiteConfig, month: string, previous: string | undefined): FeedScope {
+  return {
+    folder: archiveFolder(month),
+    label: `Archive ${month}`,
+    paging: {
+      archive: true,
+      current: linksOf(config, ""),
+      ...(previous ? { prevArchive: linksOf(config, archiveFolder(previous)) } : {}),
+    },
+  };
+}
+
+/** Each page's previous page, by month, for a set of page months. */
+export function previousPages(months: Iterable<string>): Map<string, string | undefined> {
+  const sorted = [...new Set(months)].sort();
+  return new Map(sorted.map((month, i) => [month, sorted[i - 1]]));
+}
