@@ -4,6 +4,7 @@ import {
   archiveMonthOfKey,
   archiveScope,
   mainScope,
+  monthEnd,
   monthOf,
   previousPages,
 } from "../core/archive.ts";
@@ -319,7 +320,9 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       written: [...media.written, ...written],
       unchanged,
       retries: attempt - 1,
-      ...(outcome.plan.nextChange ? { nextChange: outcome.plan.nextChange } : {}),
+      // The feeds change when a scheduled article falls due, one expires, or the month ends (its
+      // archive page appears).
+      nextChange: new Date(Math.min(outcome.plan.nextChange?.getTime() ?? Number.POSITIVE_INFINITY, monthEnd(open))),
     };
   }
 }

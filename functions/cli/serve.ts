@@ -17,8 +17,10 @@ const TYPES: Record<string, string> = {
 };
 
 function contentType(key: string): string {
-  for (const file of Object.values(FEED_FILES)) if (file.key === key) return file.contentType;
   if (key.startsWith(MEDIA_PREFIX)) return mediaType(key) ?? "application/octet-stream";
+  // The feed documents by name, wherever they are: the main feed, tag and author feeds, archive pages.
+  const name = key.slice(key.lastIndexOf("/") + 1);
+  for (const file of Object.values(FEED_FILES)) if (file.key.endsWith(`/${name}`)) return file.contentType;
   return TYPES[key.slice(key.lastIndexOf(".") + 1)] ?? "application/octet-stream";
 }
 

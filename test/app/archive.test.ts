@@ -251,6 +251,10 @@ describe("RFC 5005 archives and JSON Feed paging, one page per month", () => {
 
   it("when a month ends, its page appears without an upload (the scheduled check)", async () => {
     await site();
+    // The local server sleeps until the next change: the end of the month at the latest.
+    expect((await publishAll({ config, content, output, now: NOW })).nextChange).toEqual(
+      new Date("2025-05-01T00:00:00Z"),
+    );
     const may = new Date("2025-05-01T00:04:00Z");
     const quiet = await applyChanges({ config, content, output, keys: [], now: minutesLater(5) });
     expect(quiet.changed).toBe(false);

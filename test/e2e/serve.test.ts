@@ -286,6 +286,28 @@ describe("feedpub serve", () => {
     expect(await etags(server)).toEqual(before);
   });
 
+  it("serves the monthly archive pages the feed links to (RFC 5005, JSON Feed next_url)", async () => {
+    // Both articles are from months that are over: each month has its page.
+    const feed = (await (await fetch(`${server.base}/feeds/feed.json`)).json()) as { next_url?: string };
+    const pages: string[] = [];
+    for (let next = feed.next_url; next; ) {
+      const path = new URL(next).pathname;
+      pages.push(path);
+      const res = await fetch(server.base + path);
+      expect(res.status, path).toBe(200);
+      next = ((await res.json()) as { next_url?: string }).next_url;
+    }
+    expect(pages).toEqual(["/feeds/archive/2024-02/feed.json", "/feeds/archive/2024-01/feed.json"]);
+    const rss = await fetch(`${server.base}/feeds/archive/2024-01/rss.xml`, {
+      headers: { accept: "application/rss+xml" },
+    });
+    expect(rss.status).toBe(200);
+    expect(rss.headers.get("content-type")).toBe("application/rss+xml; charset=utf-8");
+    const xml = await rss.text();
+    assertWellFormedXml(xml);
+    expect((await readWithAllReaders(xml)).python.items.map((item) => item.title)).toEqual(["First post"]);
+  });
+
   it("publishes a scheduled article when its time comes, without any file changing", async () => {
     const due = new Date(Date.now() + 2_000).toISOString();
     await writeArticle(
