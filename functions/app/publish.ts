@@ -128,6 +128,8 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
   // A retry lists again but reads only the articles that changed meanwhile.
   const cache: ArticleCache = options.cache ?? new Map();
   let media: Awaited<ReturnType<typeof syncMedia>> | undefined;
+  // Files written by earlier rounds that committed (see the end of the loop).
+  const earlier: string[] = [];
 
   for (let attempt = 1; ; attempt++) {
     const memo = new Map<string, RenderedEntry>();
@@ -224,6 +226,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       memo,
       previous: loaded.state === "ok" ? (loaded.index.archive?.pages ?? {}) : {},
       fresh: groupPages(catalog, now, open),
+      freshFrom: "",
       affected: new Set(),
       changed: new Map(),
       open,
@@ -291,6 +294,16 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
         loaded.legacy || written.length > 0 ? undefined : loaded.index,
       );
       (committed ? written : unchanged).push(INDEX_KEY);
+      // As in applyChanges: a rebuild that found nothing to change must not have missed a commit
+      // made meanwhile, and one that committed must not have read an article that changed since
+      // (the invocation handling that change may have found nothing to do in the older index).
+      const stale = committed
+        ? await listingMoved(content, listed, listing)
+        : (await output.head(INDEX_KEY))?.etag !== loaded.etag;
+      if (stale && attempt < MAX_ATTEMPTS) {
+        earlier.push(...written);
+        continue;
+      }
     } catch (error) {
       if (error instanceof PreconditionFailedError && attempt < MAX_ATTEMPTS) {
         await backoff(attempt);
@@ -317,12 +330,14 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       published: outcome.items.length,
       problems: sortProblems([...indexProblems(catalog), ...outcome.plan.problems, ...media.problems]),
       held: outcome.plan.held,
-      written: [...media.written, ...written],
-      unchanged,
+      written: [...media.written, ...new Set([...earlier, ...written])],
+      unchanged: unchanged.filter((key) => !earlier.includes(key)),
       retries: attempt - 1,
       // The feeds change when a scheduled article falls due, one expires, or the month ends (its
       // archive page appears).
-      nextChange: new Date(Math.min(outcome.plan.nextChange?.getTime() ?? Number.POSITIVE_INFINITY, monthEnd(open))),
+      nextChange: new Date(
+        Math.min(outcome.plan.nextChange?.getTime() ?? Number.POSITIVE_INFINITY, monthEnd(open)),
+      ),
     };
   }
 }
@@ -370,6 +385,8 @@ export async function applyChanges(
   // attempt writes them again from the index it commits, even if it finds nothing else to do.
   const dirty = new Set<string>();
   const dirtyFacets = new Map<string, string>();
+  // What earlier attempts committed (an attempt that commits goes round again if a key moved).
+  const committed: string[] = [];
   const fullRebuild = async (): Promise<ApplyReport> => {
     const report = await publishAll({
       content,
@@ -438,10 +455,12 @@ export async function applyChanges(
       if (!affected.has(key)) affected.set(key, index.facets[key]?.name ?? name);
     for (const [month, ref] of Object.entries(index.archive?.pages ?? {}))
       if (due(ref.nextChange)) affectedPages.add(month);
+    const dirtyPages = new Set<string>();
     for (const key of dirty) {
       const month = archiveMonthOfKey(key);
-      if (month) affectedPages.add(month);
+      if (month) dirtyPages.add(month);
     }
+    for (const month of dirtyPages) affectedPages.add(month);
     // Settings changed since the index was written, a scheduled article fell due (or one expired),
     // or an earlier attempt wrote feeds: every such feed must be made again, whatever the keys say.
     let changed =
@@ -478,14 +497,19 @@ export async function applyChanges(
       touch(entry);
       changed = true;
     }
-    if (!changed)
+    if (!changed) {
+      // Nothing to do, as far as this index knows. If another invocation committed since it was
+      // read, that one may have read these keys before they took the state seen here: look again.
+      if (observed.length && (await output.head(INDEX_KEY))?.etag !== loaded.etag)
+        throw new PreconditionFailedError(INDEX_KEY);
       return {
         changed: false,
-        written: media.written,
+        written: [...media.written, ...committed],
         problems: [...problems, ...media.problems],
         retries: attempt - 1,
         readWholeCatalog: false,
       };
+    }
 
     const keep = candidatesFor(config);
     const selected = selectCandidates(candidates, now, keep, index.floor);
@@ -584,11 +608,12 @@ export async function applyChanges(
     // The archive pages: months that just ended from the whole catalog (once a month), the others
     // this change touches from their own state.
     let fresh = new Map<string, Catalog>();
+    const freshFrom = index.archive?.open ?? "";
     if (closing) {
       await loadShards(index.shards.keys());
       wholeCatalog = true;
       const whole = Object.assign({}, ...shards.values()) as Catalog;
-      fresh = groupPages(whole, now, open, index.archive?.open);
+      fresh = groupPages(whole, now, open, freshFrom);
     }
     const archived = await updateArchive({
       config,
@@ -598,7 +623,9 @@ export async function applyChanges(
       parsed,
       previous: index.archive?.pages ?? {},
       fresh,
+      ...(closing ? { freshFrom } : {}),
       affected: affectedPages,
+      written: dirtyPages,
       changed: changedEntries,
       open,
     });
@@ -666,9 +693,15 @@ export async function applyChanges(
     if (next.floor) (head as { floor?: Rank }).floor = next.floor;
     else delete (head as { floor?: Rank }).floor;
     if (await commitIndex(output, head, loaded.etag, now)) written.push(INDEX_KEY);
+    // Committed. If a key changed after it was read here, the invocation that handles that change
+    // may have read the index before this commit and found nothing to do: go round once more.
+    dirty.clear();
+    dirtyFacets.clear();
+    committed.push(...written);
+    if (attempt < MAX_APPLY_ATTEMPTS && (await movedSince(content, observed))) throw new ContentMovedError();
     return {
       changed: true,
-      written: [...media.written, ...written],
+      written: [...media.written, ...new Set(committed)],
       problems: [...problems, ...media.problems],
       retries: attempt - 1,
       readWholeCatalog: wholeCatalog,
@@ -680,6 +713,8 @@ export async function applyChanges(
     } catch (error) {
       // Unreadable state: only a full rebuild can restore it.
       if (error instanceof CorruptStateError) return fullRebuild();
+      // A key changed after this invocation read and committed it: once more, at once.
+      if (error instanceof ContentMovedError && attempt < MAX_APPLY_ATTEMPTS) continue;
       // Another invocation committed first (or replaced a shard this one was reading): start over.
       const raced = error instanceof PreconditionFailedError || error instanceof StaleIndexError;
       if (raced && attempt < MAX_APPLY_ATTEMPTS) {
@@ -692,6 +727,45 @@ export async function applyChanges(
 }
 
 type OutputFile = { key: string; contentType: string; body: string };
+
+/** Whether content/ lists other articles or media (or other versions of them) than `listed`. */
+async function listingMoved(
+  content: Storage,
+  listed: readonly ObjectInfo[],
+  media: ReadonlyMap<string, number>,
+): Promise<boolean> {
+  const articles = new Map(listed.map((info) => [info.key, info.etag]));
+  let seenArticles = 0;
+  let seenMedia = 0;
+  for await (const info of content.list()) {
+    if (sourceKind(info.key)) {
+      if (articles.get(info.key) !== info.etag) return true;
+      seenArticles++;
+    } else if (mediaType(info.key)) {
+      if (media.get(info.key) !== info.size) return true;
+      seenMedia++;
+    }
+  }
+  return seenArticles !== articles.size || seenMedia !== media.size;
+}
+
+/** A key this invocation committed changed meanwhile (see applyChanges). */
+class ContentMovedError extends Error {
+  constructor() {
+    super("an article changed while it was being published");
+    this.name = "ContentMovedError";
+  }
+}
+
+/** Whether any of the keys is no longer what was read (one HEAD each). */
+async function movedSince(content: Storage, observed: readonly Observed[]): Promise<boolean> {
+  let moved = false;
+  await forEachLimited(observed, READ_CONCURRENCY, async (seen) => {
+    const now = await content.head(seen.key);
+    if (now?.etag !== seen.object?.etag) moved = true;
+  });
+  return moved;
+}
 
 /** The storage, with the objects under `prefix` (never rewritten once written) read only once. */
 function withImmutableReads(storage: Storage, prefix: string): Storage {
@@ -901,14 +975,20 @@ interface ArchiveInput {
   readonly memo?: Map<string, RenderedEntry>;
   /** The pages as committed, by month. */
   readonly previous: Readonly<Record<string, FacetRef>>;
-  /** Months planned from these members (taken from the catalog). */
+  /**
+   * Months planned from these members (taken from the catalog): every month from `freshFrom` on
+   * (before `open`) that has any; a page of that range it does not name has none left.
+   */
   readonly fresh: ReadonlyMap<string, Catalog>;
+  readonly freshFrom?: string;
   /** Months planned from their own state, with the `changed` entries applied. */
   readonly affected: ReadonlySet<string>;
   /** Entries this run changed, by path (undefined: deleted). */
   readonly changed: ReadonlyMap<string, IndexEntry | undefined>;
   /** Pages exist for the months before this one. */
   readonly open: string;
+  /** Months whose files an attempt that lost its commit may have written: deleted if no page is left. */
+  readonly written?: ReadonlySet<string>;
 }
 
 interface ArchiveOutcome {
@@ -934,6 +1014,10 @@ async function updateArchive(input: ArchiveInput): Promise<ArchiveOutcome> {
   const { config, now, output, open } = input;
   const states = new Map<string, FacetState>();
   const members = new Map<string, Catalog>(input.fresh);
+  const { freshFrom } = input;
+  if (freshFrom !== undefined)
+    for (const month of Object.keys(input.previous))
+      if (month >= freshFrom && month < open && !members.has(month)) members.set(month, {});
   const readStates = (months: string[]) =>
     forEachLimited(months, READ_CONCURRENCY, async (month) => {
       const ref = input.previous[month];
@@ -1009,7 +1093,7 @@ async function updateArchive(input: ArchiveInput): Promise<ArchiveOutcome> {
     }
     pages[month] = facetRef(month, serialized.name, outcome.plan.nextChange);
   }
-  for (const month of Object.keys(input.previous))
+  for (const month of new Set([...Object.keys(input.previous), ...(input.written ?? [])]))
     if (!months.has(month)) deletes.push(...archiveFileKeys(month));
   const newest = [...months].sort().pop();
   return { pages, ...(newest ? { newest } : {}), files, known, states: written, deletes, refused };
@@ -1148,8 +1232,8 @@ async function collectCatalog(output: Storage, keep: ReadonlySet<string>, graceM
 
 interface Observed {
   readonly key: string;
-  /** The object as read, or undefined if it no longer exists. */
-  readonly object?: { readonly size: number };
+  /** The object as read (its size and ETag), or undefined if it no longer exists. */
+  readonly object?: { readonly size: number; readonly etag: string };
   readonly hash: string;
   /** The parsed article or its problem, computed on first use. */
   readonly result: () => Article | ArticleProblem;
@@ -1169,7 +1253,7 @@ async function observeKeys(
     const hash = object ? sha1(object.body) : "";
     observed[i] = {
       key,
-      ...(object ? { object: { size: object.size } } : {}),
+      ...(object ? { object: { size: object.size, etag: object.etag } } : {}),
       hash,
       result: () => {
         if (!object) return { file: key, reason: "the file vanished while publishing" };

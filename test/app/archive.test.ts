@@ -249,6 +249,21 @@ describe("RFC 5005 archives and JSON Feed paging, one page per month", () => {
     expect(rebuild.written.filter((key) => key.startsWith("feeds/"))).toEqual([]);
   });
 
+  it("a full rebuild removes the page of a month whose articles went without an event", async () => {
+    await site();
+    // Missed events: February's articles are gone, and only the daily rebuild finds out.
+    for (const name of ["f1.md", "f2.md", "f3.md"]) await rm(join(root, "content", name));
+    const rebuild = await publishAll({ config, content, output, now: minutesLater(1) });
+    expect(rebuild.written).toEqual(expect.arrayContaining(pageFiles("2025-02")));
+    expect(await exists("feeds/archive/2025-02/feed.json")).toBe(false);
+    expect((await json("feeds/feed.json")).next_url).toBe(`${FEEDS}archive/2025-01/feed.json`);
+    expect(
+      Object.keys(
+        (JSON.parse(await text("_state/index.json")) as { archive: { pages: object } }).archive.pages,
+      ),
+    ).toEqual(["2025-01"]);
+  });
+
   it("when a month ends, its page appears without an upload (the scheduled check)", async () => {
     await site();
     // The local server sleeps until the next change: the end of the month at the latest.

@@ -131,7 +131,8 @@ describe("applyChanges (incremental regeneration)", () => {
         now: later(1),
       });
       counts.push(countedContent.calls.length + countedOutput.calls.length);
-      expect(countedContent.calls).toEqual(["GET n/new.md"]);
+      // Read once, and looked at once more after the commit (has it changed since?).
+      expect(countedContent.calls).toEqual(["GET n/new.md", "HEAD n/new.md"]);
     }
     expect(counts[0]).toBeLessThanOrEqual(10);
     expect(counts[1]).toBe(counts[0]);
@@ -255,6 +256,35 @@ describe("clocks of concurrent invocations", () => {
     expect(overtaken).toBe(true);
     expect(await titles()).toEqual(["B", "A"]);
   });
+
+  // A reads a new article; it is deleted at once, and B handles the delete event before A commits:
+  // B's index has no such article, so B has nothing to do. A must notice and take it out again.
+  for (const who of ["an incremental regeneration", "a full rebuild"] as const)
+    it(`a delete handled while ${who} was publishing the article is not lost`, async () => {
+      await write("old.md", article("Old", "2025-01-01"));
+      await publishAll({ config, content, output, now: T0 });
+      await write("gone.md", article("Gone", "2025-01-02"));
+      let overtaken = false;
+      let other: Awaited<ReturnType<typeof applyChanges>> | undefined;
+      const racingContent = new (class extends FsStorage {
+        override async get(key: string) {
+          const object = await super.get(key);
+          if (key === "gone.md" && !overtaken) {
+            overtaken = true;
+            await unlink(join(root, "content/gone.md"));
+            other = await applyChanges({ config, content, output, keys: ["gone.md"], now: later(2) });
+          }
+          return object;
+        }
+      })(join(root, "content"));
+      if (who === "a full rebuild")
+        await publishAll({ config, content: racingContent, output, now: later(1) });
+      else await applyChanges({ config, content: racingContent, output, keys: ["gone.md"], now: later(1) });
+      expect(overtaken).toBe(true);
+      expect(other?.changed).toBe(false);
+      expect(await titles()).toEqual(["Old"]);
+      expect(await catalogPaths(join(root, "out"))).toEqual(["old.md"]);
+    });
 
   // The same race with a full rebuild (the daily reconcile, a settings change) as invocation A.
   for (const moment of ["index read", "index commit"] as const)
