@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  archivedItem,
   archiveFileKeys,
   archiveMonthOfKey,
   archiveScope,
@@ -1067,10 +1068,19 @@ async function updateArchive(input: ArchiveInput): Promise<ArchiveOutcome> {
       entries: catalog,
       rendered: state?.rendered ?? {},
       parsed: input.parsed,
-      scope: archiveScope(config, month, after.get(month)),
       ...(input.listing ? { listing: input.listing } : {}),
       ...(input.memo ? { memo: input.memo } : {}),
+      itemsOnly: true,
     });
+    // Pages carry each article without its full text (see archivedItem), and keep it so.
+    const items = outcome.items.map(archivedItem);
+    const scope = archiveScope(config, month, after.get(month));
+    const pageFiles = renderFeedFiles(assembleFeed(config, items, scope), scope);
+    const rendered: Record<string, RenderedEntry> = {};
+    for (const path in outcome.rendered) {
+      const entry = outcome.rendered[path] as RenderedEntry;
+      rendered[path] = toRendered(archivedItem(fromRendered(entry)), entry.hash);
+    }
     const kept: Record<string, IndexEntry> = {};
     for (const path in outcome.entries) {
       const entry = outcome.entries[path] as IndexEntry;
@@ -1081,12 +1091,12 @@ async function updateArchive(input: ArchiveInput): Promise<ArchiveOutcome> {
       key: `archive/${month}`,
       name: month,
       candidates: kept,
-      rendered: outcome.rendered,
-      feeds: Object.fromEntries(outcome.files.map((file) => [file.key, md5(file.body)])),
+      rendered,
+      feeds: Object.fromEntries(pageFiles.map((file) => [file.key, md5(file.body)])),
     };
     const serialized = serializeFacet(next);
     if (serialized.name !== input.previous[month]?.state) written.push(serialized);
-    for (const file of outcome.files) {
+    for (const file of pageFiles) {
       files.push(file);
       const md5Before = state?.feeds[file.key];
       if (md5Before) known.set(file.key, md5Before);

@@ -1,6 +1,7 @@
 import { assembleFeed, type FeedScope } from "./build.ts";
 import type { SiteConfig } from "./config.ts";
-import type { FeedModel } from "./model.ts";
+import type { FeedItem, FeedModel } from "./model.ts";
+import { escapeHtml } from "./text.ts";
 
 /**
  * RFC 5005 archived feeds, one archive page per calendar month (UTC) of publication. The
@@ -65,4 +66,13 @@ export function archiveScope(config: SiteConfig, month: string, previous: string
 export function previousPages(months: Iterable<string>): Map<string, string | undefined> {
   const sorted = [...new Set(months)].sort();
   return new Map(sorted.map((month, i) => [month, sorted[i - 1]]));
+}
+
+/**
+ * An item as archive pages carry it: everything but the full text, which gives way to the
+ * summary (the link leads to the article). A month of a busy site can hold hundreds of articles;
+ * with their full text a page (and the state kept to rewrite it) would run to megabytes.
+ */
+export function archivedItem(item: FeedItem): FeedItem {
+  return { ...item, contentHtml: `<p>${escapeHtml(item.summary || item.title)}</p>` };
 }

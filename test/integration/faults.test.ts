@@ -163,7 +163,6 @@ describe("one S3 fault at any request position of a regeneration", () => {
     expect(cleanRequests).toBe(10);
   });
 
-
   const seen: string[] = [];
 
   it.each([...FAULT_KINDS, "lost" as const])(
