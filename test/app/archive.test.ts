@@ -1,13 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { applyChanges, publishAll } from "../../functions/app/publish.ts";
 import { monthEnd, monthOf } from "../../functions/core/archive.ts";
 import { parseConfig } from "../../functions/core/config.ts";
-import { FsStorage } from "../../functions/storage/fs-storage.ts";
+import type { FsStorage } from "../../functions/storage/fs-storage.ts";
 import { assertValidJsonFeed, assertWellFormedXml, readWithAllReaders } from "../helpers/feed-check.ts";
+import { useTempSite, writeContent } from "../support/temp-site.ts";
 
 // The feed shows the newest 3; every month that is over has its page.
 const config = parseConfig({
@@ -23,20 +23,11 @@ let root: string;
 let content: FsStorage;
 let output: FsStorage;
 
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), "feedpub-archive-"));
-  content = new FsStorage(join(root, "content"));
-  output = new FsStorage(join(root, "out"));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
+useTempSite("feedpub-archive-", (site) => {
+  ({ root, content, output } = site);
 });
 
-async function write(path: string, text: string): Promise<void> {
-  const full = join(root, "content", path);
-  await mkdir(dirname(full), { recursive: true });
-  await writeFile(full, text);
-}
+const write = (path: string, body: string | Buffer) => writeContent(root, path, body);
 const post = (title: string, date: string) => `---\ntitle: ${title}\ndate: ${date}\n---\nText of ${title}.\n`;
 const text = (key: string) => readFile(join(root, "out", key), "utf8");
 const exists = (key: string) =>

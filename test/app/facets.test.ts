@@ -1,12 +1,12 @@
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { access, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { applyChanges, publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { facetsOf, slugify } from "../../functions/core/facets.ts";
-import { FsStorage } from "../../functions/storage/fs-storage.ts";
+import type { FsStorage } from "../../functions/storage/fs-storage.ts";
 import { assertValidJsonFeed, assertWellFormedXml, readWithAllReaders } from "../helpers/feed-check.ts";
+import { useTempSite, writeContent } from "../support/temp-site.ts";
 
 const config = parseConfig({
   title: "Site",
@@ -18,20 +18,11 @@ let root: string;
 let content: FsStorage;
 let output: FsStorage;
 
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), "feedpub-facets-"));
-  content = new FsStorage(join(root, "content"));
-  output = new FsStorage(join(root, "out"));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
+useTempSite("feedpub-facets-", (site) => {
+  ({ root, content, output } = site);
 });
 
-async function write(path: string, text: string): Promise<void> {
-  const full = join(root, "content", path);
-  await mkdir(dirname(full), { recursive: true });
-  await writeFile(full, text);
-}
+const write = (path: string, body: string | Buffer) => writeContent(root, path, body);
 const post = (title: string, date: string, extra = "") =>
   `---\ntitle: ${JSON.stringify(title)}\ndate: ${date}\n${extra}---\nAbout ${title}.\n`;
 const text = (key: string) => readFile(join(root, "out", key), "utf8");

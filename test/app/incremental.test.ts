@@ -1,13 +1,13 @@
 import type { Dirent } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cp, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
 import { applyChanges, INDEX_KEY, publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { FsStorage } from "../../functions/storage/fs-storage.ts";
 import type { PutOptions } from "../../functions/storage/port.ts";
 import { catalogPaths } from "../support/state.ts";
+import { useTempSite, writeContent } from "../support/temp-site.ts";
 import { CountingStorage } from "./counting-storage.ts";
 
 const config = parseConfig({ title: "Site", url: "https://example.org/", itemLimit: 5 });
@@ -18,20 +18,11 @@ let root: string;
 let content: FsStorage;
 let output: FsStorage;
 
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), "feedpub-incremental-"));
-  content = new FsStorage(join(root, "content"));
-  output = new FsStorage(join(root, "out"));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
+useTempSite("feedpub-incremental-", (site) => {
+  ({ root, content, output } = site);
 });
 
-async function write(path: string, text: string): Promise<void> {
-  const full = join(root, "content", path);
-  await mkdir(dirname(full), { recursive: true });
-  await writeFile(full, text);
-}
+const write = (path: string, body: string | Buffer) => writeContent(root, path, body);
 const article = (title: string, date?: string, extra = "") =>
   `---\ntitle: ${JSON.stringify(title)}\n${date ? `date: ${date}\n` : ""}${extra}---\nBody of ${title}.\n`;
 const feed = async () =>

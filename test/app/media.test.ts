@@ -1,9 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, truncate, unlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { readFile, truncate, unlink } from "node:fs/promises";
+import { join } from "node:path";
 import Parser from "rss-parser";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyChanges, publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { MAX_MEDIA_BYTES, mediaKeyOf, mediaType, resolveEnclosure } from "../../functions/core/media.ts";
@@ -11,6 +10,7 @@ import { parseArticle } from "../../functions/core/parse.ts";
 import { FsStorage } from "../../functions/storage/fs-storage.ts";
 import type { PutOptions } from "../../functions/storage/port.ts";
 import { assertValidJsonFeed, assertWellFormedXml } from "../helpers/feed-check.ts";
+import { useTempSite, writeContent } from "../support/temp-site.ts";
 
 /** Each entry's enclosures as Debian's python3-feedparser reads them. */
 const pythonEnclosures = (xml: string) =>
@@ -37,20 +37,11 @@ let output: FsStorage;
 const COVER = Buffer.alloc(2345, 7);
 const EPISODE = Buffer.alloc(54321, 3);
 
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), "feedpub-media-"));
-  content = new FsStorage(join(root, "content"));
-  output = new FsStorage(join(root, "out"));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
+useTempSite("feedpub-media-", (site) => {
+  ({ root, content, output } = site);
 });
 
-async function write(path: string, body: string | Buffer): Promise<void> {
-  const full = join(root, "content", path);
-  await mkdir(dirname(full), { recursive: true });
-  await writeFile(full, body);
-}
+const write = (path: string, body: string | Buffer) => writeContent(root, path, body);
 const out = (key: string) => readFile(join(root, "out", key));
 const text = async (key: string) => (await out(key)).toString("utf8");
 const EPISODE_POST = `---
