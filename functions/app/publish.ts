@@ -62,7 +62,7 @@ import {
   splitCatalog,
   toRendered,
 } from "./feed-index.ts";
-import { md5, writeIfChanged } from "./write.ts";
+import { fileEtag, writeIfChanged } from "./write.ts";
 
 export { CATALOG_PREFIX, INDEX_KEY } from "./feed-index.ts";
 /** Where editors upload articles in a bucket. */
@@ -250,15 +250,18 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
     const feeds: Record<string, string> = {};
     for (const file of [...mainFiles, ...facetFiles, ...archived.files, ...browserFiles]) {
       // A full rebuild checks what is really stored, so it also repairs feeds changed behind its back.
-      const changed = await writeIfChanged(output, file.key, file.body, {
-        ...file,
-        cacheControl: FEED_CACHE_CONTROL,
-      });
+      const changed = await writeIfChanged(
+        output,
+        file.key,
+        file.body,
+        { ...file, cacheControl: FEED_CACHE_CONTROL },
+        fileEtag(file),
+      );
       (changed ? written : unchanged).push(file.key);
     }
     // Like an incremental regeneration: the head keeps the MD5s of the main feed and the browser
     // files; each tag feed's state keeps its own (planFacet already hashed them).
-    for (const file of [...mainFiles, ...browserFiles]) feeds[file.key] = md5(file.body);
+    for (const file of [...mainFiles, ...browserFiles]) feeds[file.key] = fileEtag(file);
     for (const key of archived.deletes) {
       await output.delete(key);
       written.push(key);
@@ -603,7 +606,7 @@ export async function applyChanges(
       const serialized = serializeFacet(result.state);
       if (serialized.name !== ref?.state) facetWrites.push(serialized);
       for (const file of result.files)
-        if (previousState?.feeds[file.key] !== md5(file.body) || dirty.has(file.key)) facetFiles.push(file);
+        if (previousState?.feeds[file.key] !== fileEtag(file) || dirty.has(file.key)) facetFiles.push(file);
       facets[key] = facetRef(result.state.name, serialized.name, result.nextChange);
     }
     // The archive pages: months that just ended from the whole catalog (once a month), the others
@@ -638,7 +641,7 @@ export async function applyChanges(
       if (mainEntries[path]) mainEntries = { ...mainEntries, [path]: entry };
     }
     const archiveFiles = archived.files.filter(
-      (file) => archived.known.get(file.key) !== md5(file.body) || dirty.has(file.key),
+      (file) => archived.known.get(file.key) !== fileEtag(file) || dirty.has(file.key),
     );
     const mainFeed = mainScope(config, archived.newest);
     const mainFiles = renderFeedFiles(assembleFeed(config, outcome.items, mainFeed), mainFeed);
@@ -657,7 +660,7 @@ export async function applyChanges(
     );
     const changedFiles = [
       ...[...mainFiles, ...browserFiles].filter(
-        (file) => feeds[file.key] !== md5(file.body) || dirty.has(file.key),
+        (file) => feeds[file.key] !== fileEtag(file) || dirty.has(file.key),
       ),
       ...facetFiles,
       ...archiveFiles,
@@ -678,7 +681,7 @@ export async function applyChanges(
       ),
       ...deletes.map((key) => output.delete(key)),
     ]);
-    for (const file of [...mainFiles, ...browserFiles]) feeds[file.key] = md5(file.body);
+    for (const file of [...mainFiles, ...browserFiles]) feeds[file.key] = fileEtag(file);
     const written = [...changedFiles.map((file) => file.key), ...deletes];
     const head: FeedIndex = {
       ...index,
@@ -927,7 +930,7 @@ async function planFacet(input: FacetInput): Promise<FacetOutcome> {
     candidates: selected.candidates,
     ...(selected.floor ? { floor: selected.floor } : {}),
     rendered: outcome.rendered,
-    feeds: Object.fromEntries(outcome.files.map((file) => [file.key, md5(file.body)])),
+    feeds: Object.fromEntries(outcome.files.map((file) => [file.key, fileEtag(file)])),
   };
   return {
     state,
@@ -1071,16 +1074,12 @@ async function updateArchive(input: ArchiveInput): Promise<ArchiveOutcome> {
       ...(input.listing ? { listing: input.listing } : {}),
       ...(input.memo ? { memo: input.memo } : {}),
       itemsOnly: true,
+      // Pages carry each article without its full text, and keep it so in their state.
+      archived: true,
     });
-    // Pages carry each article without its full text (see archivedItem), and keep it so.
-    const items = outcome.items.map(archivedItem);
     const scope = archiveScope(config, month, after.get(month));
-    const pageFiles = renderFeedFiles(assembleFeed(config, items, scope), scope);
-    const rendered: Record<string, RenderedEntry> = {};
-    for (const path in outcome.rendered) {
-      const entry = outcome.rendered[path] as RenderedEntry;
-      rendered[path] = toRendered(archivedItem(fromRendered(entry)), entry.hash);
-    }
+    const pageFiles = renderFeedFiles(assembleFeed(config, outcome.items, scope), scope);
+    const rendered = outcome.rendered;
     const kept: Record<string, IndexEntry> = {};
     for (const path in outcome.entries) {
       const entry = outcome.entries[path] as IndexEntry;
@@ -1092,7 +1091,7 @@ async function updateArchive(input: ArchiveInput): Promise<ArchiveOutcome> {
       name: month,
       candidates: kept,
       rendered,
-      feeds: Object.fromEntries(pageFiles.map((file) => [file.key, md5(file.body)])),
+      feeds: Object.fromEntries(pageFiles.map((file) => [file.key, fileEtag(file)])),
     };
     const serialized = serializeFacet(next);
     if (serialized.name !== input.previous[month]?.state) written.push(serialized);
@@ -1305,6 +1304,8 @@ interface RegenerateInput {
   readonly memo?: Map<string, RenderedEntry>;
   /** Plan and render the items only: the caller renders the files (the main feed, once its archive links are known). */
   readonly itemsOnly?: boolean;
+  /** Items as archive pages carry them: the summary instead of the full text (see archivedItem). */
+  readonly archived?: boolean;
 }
 
 interface RegenerateOutcome {
@@ -1332,10 +1333,12 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
       if (floor && !ranksAbove({ published: chosen.published.getTime(), path: chosen.path }, floor)) break;
       const entry = entries[chosen.path] as IndexEntry;
       const cached = input.rendered[chosen.path];
+      // The memo holds full items; an archive page takes them without their text.
       const memo = input.memo?.get(chosen.path);
       let item: FeedItem | undefined;
       if (!parsed.has(chosen.path) && cached && reusable(cached, entry, chosen)) item = fromRendered(cached);
-      else if (memo && reusable(memo, entry, chosen)) item = fromRendered(memo);
+      else if (memo && reusable(memo, entry, chosen))
+        item = input.archived ? archivedItem(fromRendered(memo)) : fromRendered(memo);
       else {
         const article = parsed.get(chosen.path) ?? (await fetchArticle(content, chosen.path));
         let problem: ArticleProblem | undefined;
@@ -1343,7 +1346,9 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
         else {
           const sizes = await mediaSizes(content, article, input.listing);
           try {
-            item = toFeedItem(article, chosen, config, (key) => sizes.get(key));
+            item = toFeedItem(article, chosen, config, (key) => sizes.get(key), {
+              fullText: !input.archived,
+            });
           } catch (error) {
             problem = renderProblem(chosen.path, error);
           }
@@ -1361,7 +1366,7 @@ async function regenerate(input: RegenerateInput): Promise<RegenerateOutcome> {
       }
       items.push(item);
       rendered[chosen.path] = toRendered(item, entry.hash);
-      input.memo?.set(chosen.path, rendered[chosen.path] as RenderedEntry);
+      if (!input.archived) input.memo?.set(chosen.path, rendered[chosen.path] as RenderedEntry);
     }
     // A refused article changes the plan (its place goes to the next one): plan again.
     if (refused) continue;

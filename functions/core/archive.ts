@@ -1,7 +1,6 @@
-import { assembleFeed, type FeedScope } from "./build.ts";
+import { assembleFeed, type FeedScope, summaryAsContent } from "./build.ts";
 import type { SiteConfig } from "./config.ts";
 import type { FeedItem, FeedModel } from "./model.ts";
-import { escapeHtml } from "./text.ts";
 
 /**
  * RFC 5005 archived feeds, one archive page per calendar month (UTC) of publication. The
@@ -74,5 +73,5 @@ export function previousPages(months: Iterable<string>): Map<string, string | un
  * with their full text a page (and the state kept to rewrite it) would run to megabytes.
  */
 export function archivedItem(item: FeedItem): FeedItem {
-  return { ...item, contentHtml: `<p>${escapeHtml(item.summary || item.title)}</p>` };
+  return { ...item, contentHtml: summaryAsContent(item.summary, item.title) };
 }

@@ -9,7 +9,7 @@ import { ATOM_XSL, FEED_CSS, type ListedFeed, RSS_XSL, renderLandingPage } from 
 import { renderJsonFeed } from "./render/json-feed.ts";
 import { renderRss } from "./render/rss.ts";
 import { renderBody } from "./render-body.ts";
-import { collapseWhitespace, truncateWords } from "./text.ts";
+import { collapseWhitespace, escapeHtml, truncateWords } from "./text.ts";
 import { articleId, articleUrl } from "./urls.ts";
 
 /** What the publisher remembers about a file between builds. */
@@ -178,15 +178,22 @@ export function planFeed(input: PlanInput): Plan {
   return { chosen, held, problems, ...(nextChange ? { nextChange } : {}) };
 }
 
-/** Renders one chosen article into a feed item. Throws if its body cannot be rendered. */
+/**
+ * Renders one chosen article into a feed item. Throws if its body cannot be rendered. With
+ * `fullText: false` (archive pages) the item carries its summary as content, and the body is
+ * rendered only when the summary has to be taken from it.
+ */
 export function toFeedItem(
   article: Article,
   chosen: Chosen,
   config: SiteConfig,
   sizeOf: (mediaKey: string) => number | undefined = () => undefined,
+  { fullText = true }: { fullText?: boolean } = {},
 ): FeedItem {
   const url = articleUrl(article, chosen.published, config);
-  const body: SanitizedHtml = renderBody(article, url);
+  const body: SanitizedHtml | undefined =
+    fullText || article.summary === undefined ? renderBody(article, url) : undefined;
+  const summary = article.summary ?? truncateWords(collapseWhitespace(body?.text ?? ""), SUMMARY_LENGTH);
   // A file uploaded beside the article is published under feeds/media/ with its real type and
   // size; any other reference is taken as a link on the site (or the web), its size unknown.
   const attach = (media: MediaRef): Enclosure | undefined =>
@@ -199,14 +206,22 @@ export function toFeedItem(
     title: article.title,
     published: chosen.published,
     updated: chosen.updated,
-    contentHtml: body.html,
-    summary: article.summary ?? truncateWords(collapseWhitespace(body.text), SUMMARY_LENGTH),
+    contentHtml: fullText && body ? body.html : summaryAsContent(summary, article.title),
+    summary,
     tags: article.tags,
     authors: article.authors.length ? article.authors : [config.author ?? { name: config.title }],
     ...(image ? { image } : {}),
     ...(enclosures.length ? { enclosures } : {}),
     ...(article.language ? { language: article.language } : {}),
   };
+}
+
+/**
+ * The content of an item shown without its full text: the summary (or the title) as a paragraph;
+ * the link leads to the article.
+ */
+export function summaryAsContent(summary: string, title: string): string {
+  return `<p>${escapeHtml(summary || title)}</p>`;
 }
 
 /** The problem reported for an article whose body could not be rendered. */

@@ -102,7 +102,14 @@ export class FsStorage implements Storage {
     const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await writeFile(temporary, bytes);
     await rename(temporary, path);
-    return { etag: md5(bytes) };
+    // Computed only if asked for: a build writes megabytes of feeds whose ETag nobody reads back.
+    let etag: string | undefined;
+    return {
+      get etag() {
+        etag ??= md5(bytes);
+        return etag;
+      },
+    };
   }
 
   async delete(key: string): Promise<void> {

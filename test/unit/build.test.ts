@@ -7,6 +7,8 @@ import {
   renderBrowserFiles,
   renderFeedFiles,
   type SeenState,
+  summaryAsContent,
+  toFeedItem,
   updateSeen,
 } from "../../functions/core/build.ts";
 import { articleId } from "../../functions/core/urls.ts";
@@ -277,6 +279,49 @@ describe("buildFeed: dates from the seen state", () => {
     const next = updateSeen([article({ path: "kept.md", hash: "k" })], seen, NOW);
 
     expect(next).toEqual({ "kept.md": seen["kept.md"] });
+  });
+});
+
+describe("toFeedItem without full text (archive pages)", () => {
+  const chosen = (path: string) => ({
+    path,
+    id: `urn:test:${path}`,
+    published: day(1),
+    updated: day(1),
+  });
+  const watched = (overrides: Partial<Article>, read: string[]): Article =>
+    Object.defineProperty({ ...article(overrides) }, "body", {
+      get() {
+        read.push(overrides.path ?? "");
+        return "First *words* of the body & more.";
+      },
+    });
+
+  it("carries the summary as content and leaves a body it does not need unread", () => {
+    const read: string[] = [];
+    const item = toFeedItem(
+      watched({ path: "a.md", title: "A <title>", summary: "Written <summary> & more" }, read),
+      chosen("a.md"),
+      SITE,
+      undefined,
+      { fullText: false },
+    );
+
+    expect(read).toEqual([]);
+    expect(item.contentHtml).toBe("<p>Written &lt;summary&gt; &amp; more</p>");
+    expect(item.summary).toBe("Written <summary> & more");
+  });
+
+  it("takes the summary from the body when the article gives none, exactly as the full item does", () => {
+    const read: string[] = [];
+    const source = watched({ path: "b.md", title: "B" }, read);
+    const full = toFeedItem(source, chosen("b.md"), SITE);
+    const short = toFeedItem(source, chosen("b.md"), SITE, undefined, { fullText: false });
+
+    expect(read).toEqual(["b.md", "b.md"]);
+    expect(short.summary).toBe("First words of the body & more.");
+    expect(short).toEqual({ ...full, contentHtml: summaryAsContent(full.summary, full.title) });
+    expect(full.contentHtml).toContain("<em>words</em>");
   });
 });
 
