@@ -360,11 +360,11 @@ export class FeedPublisher extends Construct {
         minify: true,
         // The runtime provides AWS SDK v3; bundling it would only grow the cold start.
         externalModules: ["@aws-sdk/*"],
-        // Two shims keep unused halves of libraries out of the bundle (paths relative to
-        // projectRoot, where esbuild runs): feed imports all of xml-js but only calls js2xml
-        // (no XML parser, no sax); front matter only loads YAML (no YAML writer).
+        // Paths relative to projectRoot, where esbuild runs. feed writes XML through xml-js's
+        // js2xml: our writer replaces it, byte for byte the same and without xml-js's XML parser
+        // and sax (see xml-writer.ts). A shim keeps the YAML writer out: front matter only loads.
         esbuildArgs: {
-          "--alias:xml-js": "./functions/xml-js-js2xml.cjs",
+          "--alias:xml-js": "./functions/core/render/xml-writer.ts",
           "--alias:js-yaml": "./functions/js-yaml-loader.cjs",
         },
         logLevel: nodejs.LogLevel.ERROR,

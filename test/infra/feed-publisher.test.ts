@@ -400,9 +400,9 @@ describe("FeedPublisher (default domain)", () => {
       }
     });
 
-    it("bundles only the js2xml half of xml-js, the only part feed calls (no sax)", () => {
-      // The bundles alias "xml-js" to a shim exporting js2xml alone; a feed release calling
-      // anything else from xml-js would break only in Lambda, so check feed's calls here.
+    it("bundles our XML writer in place of xml-js, which offers all feed calls (no sax)", () => {
+      // The bundles alias "xml-js" to xml-writer.ts, which exports js2xml alone; a feed release
+      // calling anything else from xml-js would break only in Lambda, so check feed's calls here.
       const feedSource = readFileSync(
         new URL("../../node_modules/feed/lib/feed.js", import.meta.url),
         "utf8",
@@ -417,7 +417,8 @@ describe("FeedPublisher (default domain)", () => {
       const bundle = join(app.outdir, (resource.Metadata as Json)["aws:asset:path"] as string, "index.js");
       const code = readFileSync(bundle, "utf8");
       expect(code).not.toContain("SAXParser");
-      expect(code).toContain("fullTagEmptyElement"); // one of js2xml's options
+      expect(code).not.toContain("fullTagEmptyElement"); // one of xml-js's js2xml options
+      expect(code).toContain("only feed's options are supported"); // our writer's refusal
     });
 
     it("bundles only js-yaml's loader, with the names front matter imports from it", async () => {
