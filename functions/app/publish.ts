@@ -62,7 +62,7 @@ import {
   splitCatalog,
   toRendered,
 } from "./feed-index.ts";
-import { fileEtag, writeIfChanged } from "./write.ts";
+import { fileBytes, fileEtag, writeIfChanged } from "./write.ts";
 
 export { CATALOG_PREFIX, INDEX_KEY } from "./feed-index.ts";
 /** Where editors upload articles in a bucket. */
@@ -253,7 +253,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       const changed = await writeIfChanged(
         output,
         file.key,
-        file.body,
+        fileBytes(file),
         { ...file, cacheControl: FEED_CACHE_CONTROL },
         fileEtag(file),
       );
@@ -677,7 +677,10 @@ export async function applyChanges(
     await Promise.all([
       ...[...shardWrites, ...facetWrites, ...archived.states].map((shard) => putShard(output, shard)),
       ...changedFiles.map((file) =>
-        output.put(file.key, file.body, { contentType: file.contentType, cacheControl: FEED_CACHE_CONTROL }),
+        output.put(file.key, fileBytes(file), {
+          contentType: file.contentType,
+          cacheControl: FEED_CACHE_CONTROL,
+        }),
       ),
       ...deletes.map((key) => output.delete(key)),
     ]);

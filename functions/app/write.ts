@@ -6,19 +6,27 @@ export function md5(body: string | Uint8Array): string {
   return `"${createHash("md5").update(body).digest("hex")}"`;
 }
 
-const etags = new WeakMap<{ readonly body: string }, string>();
+const encoded = new WeakMap<{ readonly body: string }, { bytes: Uint8Array; etag?: string }>();
+
+/** A rendered file's UTF-8 bytes, encoded once per file object (hashed and written from the same bytes). */
+export function fileBytes(file: { readonly body: string }): Uint8Array {
+  let entry = encoded.get(file);
+  if (!entry) {
+    entry = { bytes: Buffer.from(file.body, "utf8") };
+    encoded.set(file, entry);
+  }
+  return entry.bytes;
+}
 
 /**
  * The MD5 ETag of a rendered file, computed once per file object: a build compares, records and
  * writes every file, and hashing megabytes of feeds several times showed up in its profile.
  */
 export function fileEtag(file: { readonly body: string }): string {
-  let etag = etags.get(file);
-  if (etag === undefined) {
-    etag = md5(file.body);
-    etags.set(file, etag);
-  }
-  return etag;
+  const bytes = fileBytes(file);
+  const entry = encoded.get(file) as { bytes: Uint8Array; etag?: string };
+  entry.etag ??= md5(bytes);
+  return entry.etag;
 }
 
 /**
@@ -28,7 +36,7 @@ export function fileEtag(file: { readonly body: string }): string {
 export async function writeIfChanged(
   storage: Storage,
   key: string,
-  body: string,
+  body: string | Uint8Array,
   meta: { contentType: string; cacheControl?: string },
   etag: string = md5(body),
 ): Promise<boolean> {

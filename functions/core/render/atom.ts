@@ -36,9 +36,12 @@ export function renderAtom(model: FeedModel, stylesheet = "atom.xsl"): string {
   // one per kind, so each item gets a placeholder that is then replaced by its real links. The
   // placeholder carries a hash of the items, which no article can contain (it would have to
   // contain its own hash).
-  const nonce = createHash("sha1")
-    .update(JSON.stringify(model.items.map((item) => [item.id, item.contentHtml, item.summary])))
-    .digest("hex");
+  // Hashed only when some item has files: the items' text is megabytes in a big build.
+  const nonce = model.items.some((item) => enclosuresOf(item).length)
+    ? createHash("sha1")
+        .update(JSON.stringify(model.items.map((item) => [item.id, item.contentHtml, item.summary])))
+        .digest("hex")
+    : "";
   const placeholder = (index: number) => `https://feedpub.invalid/${nonce}/${index}.x`;
   for (const [index, item] of model.items.entries()) {
     const files = enclosuresOf(item);
@@ -58,21 +61,22 @@ export function renderAtom(model: FeedModel, stylesheet = "atom.xsl"): string {
   }
   // XML cannot carry control characters even escaped, and feed passes them through. Parsed
   // text is already clean; this also covers values that bypass the parsers (the config).
-  const xml = feed
-    .atom1()
-    .replace(
-      new RegExp(
-        `<link rel="enclosure" href="https://feedpub\\.invalid/${nonce}/(\\d+)\\.x" type="image/x"/>`,
-        "g",
-      ),
-      (_match, index: string) =>
-        enclosuresOf(model.items[Number(index)] as FeedItem)
-          .map(
-            (file) =>
-              `<link rel="enclosure" href="${escapeAttribute(file.url)}" type="${escapeAttribute(file.type)}"${file.length ? ` length="${file.length}"` : ""}/>`,
-          )
-          .join("\n            "),
-    );
+  const written = feed.atom1();
+  const xml = !nonce
+    ? written
+    : written.replace(
+        new RegExp(
+          `<link rel="enclosure" href="https://feedpub\\.invalid/${nonce}/(\\d+)\\.x" type="image/x"/>`,
+          "g",
+        ),
+        (_match, index: string) =>
+          enclosuresOf(model.items[Number(index)] as FeedItem)
+            .map(
+              (file) =>
+                `<link rel="enclosure" href="${escapeAttribute(file.url)}" type="${escapeAttribute(file.type)}"${file.length ? ` length="${file.length}"` : ""}/>`,
+            )
+            .join("\n            "),
+      );
   return `${withStylesheet(withPaging(stripForbiddenChars(xml), model, "atom"), stylesheet)}\n`;
 }
 
