@@ -73,7 +73,12 @@ function tree(next: () => number, depth: number): Record<string, unknown> {
     else if (roll < 0.4) node._cdata = next() < 0.2 ? [pick(TEXTS), pick(TEXTS)] : pick(TEXTS);
     else if (roll < 0.45) node._comment = pick(TEXTS);
     else if (roll < 0.48) node._doctype = "html";
-    else if (roll < 0.5) node._instruction = { "xml-stylesheet": { _attributes: { href: pick(TEXTS) } } };
+    else if (roll < 0.5)
+      node._instruction =
+        next() < 0.5
+          ? { "xml-stylesheet": { _attributes: { href: pick(TEXTS) } } }
+          : { pi: pick([...TEXTS, 5]) };
+    else if (roll < 0.52) node._parent = value(depth);
     else node[pick(NAMES)] = value(depth);
   }
   return node;

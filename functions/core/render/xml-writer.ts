@@ -4,11 +4,14 @@
  * quirks included (see xml-js-text.ts), so the renderers' workarounds keep holding.
  *
  * Why not xml-js itself: it serialises each element into a string of its own and joins them level
- * by level, so every byte of an item's content is copied once per nesting level, and the flattening
- * of those strings showed up as the largest cost of a build in its profile. This writer appends to
- * one list of parts and joins once. The builds, the local server and the Lambda bundles alias
- * "xml-js" to this module (vitest.config.ts, package.json's compile script, infra); a differential
- * test checks it against xml-js on random documents.
+ * by level, so every byte of an item's content is copied once per nesting level. In the profile of
+ * a 1,000-article build its js2xml took 0.57 s of 2.35 s; this writer, which appends to one list
+ * of parts and joins once, takes 0.27 s (and 1.5 KB of bundle instead of 7 KB). The builds, the
+ * local server and the Lambda bundles alias "xml-js" to this module (vitest.config.ts,
+ * package.json's compile script, infra); differential tests check it against xml-js.
+ *
+ * One difference is deliberate: keys are checked with Object.hasOwn, so an element named
+ * "hasOwnProperty" or an object without a prototype is written where xml-js throws.
  */
 
 type Node = unknown;
@@ -59,8 +62,8 @@ function writeChildren(out: string[], element: Node, depth: number, firstLine: b
         case "_instruction":
           out.push(instruction(node as Record<string, Node>));
           break;
+        // "_parent" is no special key here: xml-js's js2xml never sets its parentKey option.
         case "_attributes":
-        case "_parent":
           break;
         case "_text":
           out.push(text(node));
@@ -69,7 +72,7 @@ function writeChildren(out: string[], element: Node, depth: number, firstLine: b
           out.push(cdata(node));
           break;
         case "_doctype":
-          out.push(indentation(depth, firstLine), `<!DOCTYPE ${node}>`);
+          out.push(indentation(depth, firstLine), `<!DOCTYPE ${toText(node)}>`);
           break;
         case "_comment":
           // Comments are ignored, but xml-js still writes the indentation before them.
@@ -113,7 +116,6 @@ function hasContent(element: Node, anyContent: boolean): boolean {
   for (const key in element as object) {
     if (!own(Object(element), key)) continue;
     switch (key) {
-      case "_parent":
       case "_attributes":
         break;
       case "_text":
@@ -147,9 +149,10 @@ function instruction(node: Record<string, Node>): string {
     if (own(node, key)) break;
   }
   const value = node[name as string];
-  if (typeof value === "object" && value !== null)
+  // As in xml-js, a null value throws here (typeof null is "object").
+  if (typeof value === "object")
     return `<?${name}${attributes((value as { _attributes?: Attributes })._attributes)}?>`;
-  return `<?${name}${value ? ` ${value}` : ""}?>`;
+  return `<?${name}${value ? ` ${toText(value)}` : ""}?>`;
 }
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "&amp;": "&amp;", "<": "&lt;", ">": "&gt;" };
