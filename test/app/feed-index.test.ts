@@ -15,6 +15,7 @@ import {
   splitCatalog,
 } from "../../functions/app/feed-index.ts";
 import { parseConfig } from "../../functions/core/config.ts";
+import { lcg } from "../support/random.ts";
 
 const config = parseConfig({ title: "Site", url: "https://example.org/" });
 const base = parseIndex(undefined, config).index;
@@ -173,13 +174,7 @@ describe("planning candidates", () => {
   const NOW = t("2026-06-01T00:00:00Z");
   const day = 86_400_000;
   // A seeded generator, so a failure can be replayed.
-  function random(seed: number) {
-    let state = seed >>> 0;
-    return () => {
-      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-      return state / 2 ** 32;
-    };
-  }
+  const random = lcg;
   function randomCatalog(next: () => number, size: number): Record<string, IndexEntry> {
     const catalog: Record<string, IndexEntry> = {};
     for (let i = 0; i < size; i++) {

@@ -6,6 +6,7 @@ import { applyChanges, INDEX_KEY, publishAll } from "../../functions/app/publish
 import { parseConfig } from "../../functions/core/config.ts";
 import { FsStorage } from "../../functions/storage/fs-storage.ts";
 import type { PutOptions } from "../../functions/storage/port.ts";
+import { lcg } from "../support/random.ts";
 import { catalogPaths } from "../support/state.ts";
 import { useTempSite, writeContent } from "../support/temp-site.ts";
 import { CountingStorage } from "./counting-storage.ts";
@@ -292,13 +293,7 @@ describe("the sharded catalog and its planning candidates", () => {
       .sort();
   const bytes = (dir: string, key: string) => readFile(join(dir, key), "utf8").catch(() => undefined);
 
-  function random(seed: number) {
-    let state = seed >>> 0;
-    return () => {
-      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-      return state / 2 ** 32;
-    };
-  }
+  const random = lcg;
 
   it("after any sequence of uploads, edits and deletes the feeds equal a full rebuild's", async () => {
     const next = random(Number(process.env.CANDIDATES_SEED ?? 7));

@@ -20,6 +20,7 @@ import { CONTENT_PREFIX, INDEX_KEY, publishAll } from "../../functions/app/publi
 import { parseConfig } from "../../functions/core/config.ts";
 import { S3Storage } from "../../functions/storage/s3-storage.ts";
 import { type HandlerHarness, startHandlerHarness } from "../support/handler-harness.ts";
+import { mulberry32 } from "../support/random.ts";
 import { drainQueue, isS3TestEvent, s3RecordsOf, sqsEvent } from "../support/s3-events.ts";
 import { catalogPaths } from "../support/state.ts";
 
@@ -44,18 +45,6 @@ const DUPLICATE_RATE = 0.2;
 const MUTATION_CONCURRENCY = 8;
 
 const SEED = process.env.TORTURE_SEED ? Number(process.env.TORTURE_SEED) >>> 0 : (Date.now() ^ 0x5eed) >>> 0;
-
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = mulberry32(SEED);
 const below = (n: number) => Math.floor(random() * n);

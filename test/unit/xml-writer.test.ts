@@ -6,6 +6,7 @@ import { renderAtom } from "../../functions/core/render/atom.ts";
 import { renderRss } from "../../functions/core/render/rss.ts";
 import { js2xml } from "../../functions/core/render/xml-writer.ts";
 import { hostileModel } from "../support/hostile-model.ts";
+import { mulberry32 } from "../support/random.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 
@@ -15,18 +16,6 @@ const xmlJs = createRequire(import.meta.url)("../../node_modules/xml-js/lib/js2x
   options: unknown,
 ) => string;
 const FEED_OPTIONS = { compact: true, ignoreComment: true, spaces: 4 };
-
-/** A small deterministic PRNG (mulberry32), so a failure names a reproducible case. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TEXTS = [
   "",
@@ -87,7 +76,7 @@ function tree(next: () => number, depth: number): Record<string, unknown> {
 describe("xml-writer: the XML writer feed runs on", () => {
   it("writes exactly what xml-js writes, on 3,000 random documents", () => {
     for (let seed = 1; seed <= 3000; seed++) {
-      const next = random(seed);
+      const next = mulberry32(seed);
       const document = {
         ...(next() < 0.5 ? { _declaration: { _attributes: { version: "1.0", encoding: "utf-8" } } } : {}),
         ...tree(next, 4),
