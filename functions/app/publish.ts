@@ -1082,7 +1082,6 @@ async function updateArchive(input: ArchiveInput): Promise<ArchiveOutcome> {
     });
     const scope = archiveScope(config, month, after.get(month));
     const pageFiles = renderFeedFiles(assembleFeed(config, outcome.items, scope), scope);
-    const rendered = outcome.rendered;
     const kept: Record<string, IndexEntry> = {};
     for (const path in outcome.entries) {
       const entry = outcome.entries[path] as IndexEntry;
@@ -1093,7 +1092,7 @@ async function updateArchive(input: ArchiveInput): Promise<ArchiveOutcome> {
       key: `archive/${month}`,
       name: month,
       candidates: kept,
-      rendered,
+      rendered: outcome.rendered,
       feeds: Object.fromEntries(pageFiles.map((file) => [file.key, fileEtag(file)])),
     };
     const serialized = serializeFacet(next);

@@ -8,14 +8,18 @@ export function md5(body: string | Uint8Array): string {
 
 const encoded = new WeakMap<{ readonly body: string }, { bytes: Uint8Array; etag?: string }>();
 
-/** A rendered file's UTF-8 bytes, encoded once per file object (hashed and written from the same bytes). */
-export function fileBytes(file: { readonly body: string }): Uint8Array {
+function encodedOf(file: { readonly body: string }): { bytes: Uint8Array; etag?: string } {
   let entry = encoded.get(file);
   if (!entry) {
     entry = { bytes: Buffer.from(file.body, "utf8") };
     encoded.set(file, entry);
   }
-  return entry.bytes;
+  return entry;
+}
+
+/** A rendered file's UTF-8 bytes, encoded once per file object (hashed and written from the same bytes). */
+export function fileBytes(file: { readonly body: string }): Uint8Array {
+  return encodedOf(file).bytes;
 }
 
 /**
@@ -23,9 +27,8 @@ export function fileBytes(file: { readonly body: string }): Uint8Array {
  * writes every file, and hashing megabytes of feeds several times showed up in its profile.
  */
 export function fileEtag(file: { readonly body: string }): string {
-  const bytes = fileBytes(file);
-  const entry = encoded.get(file) as { bytes: Uint8Array; etag?: string };
-  entry.etag ??= md5(bytes);
+  const entry = encodedOf(file);
+  entry.etag ??= md5(entry.bytes);
   return entry.etag;
 }
 
