@@ -62,7 +62,11 @@ import {
   splitCatalog,
   toRendered,
 } from "./feed-index.ts";
+import { keyProblem, orProblem } from "./object-problems.ts";
 import { fileBytes, fileEtag, writeIfChanged } from "./write.ts";
+
+/** The version stamp of an object that could not be read (its problem is recorded instead). */
+const UNREADABLE = "unreadable";
 
 export { CATALOG_PREFIX, INDEX_KEY } from "./feed-index.ts";
 /** Where editors upload articles in a bucket. */
@@ -768,6 +772,7 @@ class ContentMovedError extends Error {
 async function movedSince(content: Storage, observed: readonly Observed[]): Promise<boolean> {
   let moved = false;
   await forEachLimited(observed, READ_CONCURRENCY, async (seen) => {
+    if (seen.object?.etag === UNREADABLE) return;
     const now = await content.head(seen.key);
     if (now?.etag !== seen.object?.etag) moved = true;
   });
@@ -1260,7 +1265,13 @@ async function observeKeys(
 ): Promise<Observed[]> {
   const observed: Observed[] = new Array(keys.length);
   await forEachLimited(keys, READ_CONCURRENCY, async (key, i) => {
-    const object = await content.get(key);
+    const read = await orProblem(key, () => content.get(key));
+    if (read && "reason" in read) {
+      // Its name (or the object) is unusable: recorded with its problem, like any bad article.
+      observed[i] = { key, object: { size: 0, etag: UNREADABLE }, hash: UNREADABLE, result: () => read };
+      return;
+    }
+    const object = read;
     const hash = object ? sha1(object.body) : "";
     observed[i] = {
       key,
@@ -1428,43 +1439,68 @@ async function syncMedia(
   const problems: ArticleProblem[] = [];
   await forEachLimited(keys, READ_CONCURRENCY, async (key) => {
     const target = `${MEDIA_PREFIX}${key}`;
-    let source = await content.head(key);
-    // Another invocation may publish a newer version of the same file at the same time: after
-    // acting, the source is looked at again, and the work redone if it changed meanwhile, so the
-    // last write always matches a version of the source no older than the write.
-    for (let round = 0; round < MAX_ATTEMPTS; round++) {
-      const published = await output.head(target);
-      if (!source) {
-        if (published) {
-          await output.delete(target);
-          written.push(target);
-        }
-      } else if (source.size > MAX_MEDIA_BYTES) {
-        problems.push({
+    // A name the storage refuses (here or as published) is this file's problem, not the build's.
+    const refused = keyProblem(key);
+    if (refused || keyProblem(target)) {
+      problems.push(
+        refused ?? {
           file: key,
-          reason: `media file too large (${Math.ceil(source.size / 1048576)} MiB > ${MAX_MEDIA_BYTES / 1048576} MiB): host it elsewhere and link it with an http(s) URL`,
-        });
-        return;
-      } else if (!published || published.etag !== source.etag || published.size !== source.size) {
-        const object = await content.get(key);
-        if (object) {
-          await output.put(target, object.body, {
-            contentType: mediaType(key) ?? "application/octet-stream",
-            cacheControl: MEDIA_CACHE_CONTROL,
-          });
-          written.push(target);
-        }
-      } else return;
-      const now = await content.head(key);
-      if (now?.etag === source?.etag && now?.size === source?.size) return;
-      source = now;
+          reason: `the file cannot be published: its name under ${MEDIA_PREFIX} would pass S3's limit of 1,024 bytes; shorten its path`,
+        },
+      );
+      return;
     }
+    const copied = await orProblem(key, () => copyMedia(content, output, key, target, written, problems));
+    if (copied && typeof copied === "object") problems.push(copied);
   });
   return { written: [...new Set(written)].sort(), problems };
 }
 
+/** Copies one media file to (or removes it from) feeds/media/ until it matches its source. */
+async function copyMedia(
+  content: Storage,
+  output: Storage,
+  key: string,
+  target: string,
+  written: string[],
+  problems: ArticleProblem[],
+): Promise<void> {
+  let source = await content.head(key);
+  // Another invocation may publish a newer version of the same file at the same time: after
+  // acting, the source is looked at again, and the work redone if it changed meanwhile, so the
+  // last write always matches a version of the source no older than the write.
+  for (let round = 0; round < MAX_ATTEMPTS; round++) {
+    const published = await output.head(target);
+    if (!source) {
+      if (published) {
+        await output.delete(target);
+        written.push(target);
+      }
+    } else if (source.size > MAX_MEDIA_BYTES) {
+      problems.push({
+        file: key,
+        reason: `media file too large (${Math.ceil(source.size / 1048576)} MiB > ${MAX_MEDIA_BYTES / 1048576} MiB): host it elsewhere and link it with an http(s) URL`,
+      });
+      return;
+    } else if (!published || published.etag !== source.etag || published.size !== source.size) {
+      const object = await content.get(key);
+      if (object) {
+        await output.put(target, object.body, {
+          contentType: mediaType(key) ?? "application/octet-stream",
+          cacheControl: MEDIA_CACHE_CONTROL,
+        });
+        written.push(target);
+      }
+    } else return;
+    const now = await content.head(key);
+    if (now?.etag === source?.etag && now?.size === source?.size) return;
+    source = now;
+  }
+}
+
 async function fetchArticle(content: Storage, path: string): Promise<Article | ArticleProblem> {
-  const object = await content.get(path);
+  const object = await orProblem(path, () => content.get(path));
+  if (object && "reason" in object) return object;
   if (!object) return { file: path, reason: "the file vanished while publishing" };
   if (object.size > MAX_ARTICLE_BYTES) return { file: path, reason: tooLargeReason(object.size) };
   return parseOrProblem(path, object.body);
@@ -1522,8 +1558,9 @@ async function readListed(content: Storage, info: ObjectInfo, cache?: ArticleCac
       hash: `size:${info.size}:${info.etag}`,
     };
   } else {
-    const object = await content.get(info.key);
-    if (object) {
+    const object = await orProblem(info.key, () => content.get(info.key));
+    if (object && "reason" in object) read = { result: object, hash: UNREADABLE };
+    else if (object) {
       const result = parseOrProblem(info.key, object.body);
       // The parser already hashed the bytes (same SHA-1): hash again only what did not parse.
       read = { result, hash: "reason" in result ? sha1(object.body) : shortHash(result.hash) };

@@ -1,4 +1,5 @@
 import { ConfigError } from "./errors.ts";
+import { quote } from "./text.ts";
 
 /** A person credited for the site or an article. */
 export interface Person {
@@ -59,25 +60,61 @@ function withSlash(url: URL): string {
   return href.endsWith("/") ? href : `${href}/`;
 }
 
+/** Longest name, email address and URL a person may have. */
+export const PERSON_LIMITS = { name: 200, email: 254, url: 2000 } as const;
+
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
+
+/**
+ * `Name <email>` split by hand: a regex with a lazy name beside optional spaces backtracks
+ * cubically on a value of thousands of spaces. Undefined when the text is not of that form.
+ */
+function nameAndEmail(text: string): { name: string; email: string } | undefined {
+  if (!text.endsWith(">")) return undefined;
+  const open = text.lastIndexOf("<");
+  const name = text.slice(0, Math.max(open, 0)).trim();
+  const email = text.slice(open + 1, -1);
+  // As "[^<>\s]+@[^<>\s]+": no brackets or spaces, an @ with something on each side.
+  if (open < 0 || !name || name.includes("<") || /[<>\s]/.test(email)) return undefined;
+  return email.slice(1, -1).includes("@") ? { name, email } : undefined;
+}
+
+function checkPerson(name: string, email?: string, url?: string): string | undefined {
+  if (name.length > PERSON_LIMITS.name) return `the name is longer than ${PERSON_LIMITS.name} characters`;
+  if (email !== undefined && email.length > PERSON_LIMITS.email)
+    return `the email address is longer than ${PERSON_LIMITS.email} characters`;
+  if (url !== undefined && url.length > PERSON_LIMITS.url)
+    return `the url is longer than ${PERSON_LIMITS.url} characters`;
+  return undefined;
+}
+
 /** Reads a person from a string ("Name <email>") or an object with name/email/url. */
 export function parsePerson(value: unknown): Person | string {
   if (typeof value === "string") {
-    const match = /^\s*([^<]*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value);
-    if (match?.[1]) return { name: match[1], email: match[2] };
-    const name = value.trim();
-    return name ? { name } : "must not be empty";
+    const text = value.trim();
+    const split = nameAndEmail(text);
+    const person = split ?? { name: text };
+    if (!person.name) return "must not be empty";
+    return checkPerson(person.name, split?.email) ?? person;
   }
   if (value && typeof value === "object" && !Array.isArray(value)) {
     const { name, email, url } = value as Record<string, unknown>;
     if (typeof name !== "string" || !name.trim()) return "needs a non-empty `name`";
-    if (email !== undefined && (typeof email !== "string" || !/^[^\s@<>]+@[^\s@<>]+$/.test(email)))
+    if (
+      email !== undefined &&
+      (typeof email !== "string" || email.length > PERSON_LIMITS.email || !EMAIL.test(email))
+    )
       return "`email` must be an email address";
-    if (url !== undefined && (typeof url !== "string" || !parseHttpUrl(url)))
-      return "`url` must be an absolute http(s) URL";
+    const href =
+      typeof url === "string" && url.length <= PERSON_LIMITS.url ? parseHttpUrl(url)?.href : undefined;
+    if (url !== undefined && !href) return "`url` must be an absolute http(s) URL";
+    const problem = checkPerson(name.trim(), email as string | undefined, href);
+    if (problem) return problem;
     return {
       name: name.trim(),
       ...(email ? { email: email as string } : {}),
-      ...(url ? { url: url as string } : {}),
+      // Normalised (as Atom's writer does), so every format carries the same URL.
+      ...(href ? { url: href } : {}),
     };
   }
   return 'must be a name string or an object like {name: "Ann", email: "ann@example.com"}';
@@ -115,17 +152,18 @@ export function parseConfig(raw: unknown, source = "config"): SiteConfig {
   const title = str("title", true);
   const urlText = str("url", true);
   const url = urlText === undefined ? undefined : parseHttpUrl(urlText);
-  if (urlText !== undefined && !url) problems.push(`url: must be an absolute http(s) URL, got "${urlText}"`);
+  if (urlText !== undefined && !url)
+    problems.push(`url: must be an absolute http(s) URL, got ${quote(urlText)}`);
 
   const feedsText = str("feedsUrl", false);
   const feedsUrl = feedsText === undefined ? undefined : parseHttpUrl(feedsText);
   if (feedsText !== undefined && !feedsUrl)
-    problems.push(`feedsUrl: must be an absolute http(s) URL, got "${feedsText}"`);
+    problems.push(`feedsUrl: must be an absolute http(s) URL, got ${quote(feedsText)}`);
 
   const description = str("description", false) ?? "";
   const language = str("language", false) ?? "en";
   if (!LANGUAGE_TAG.test(language))
-    problems.push(`language: must be a language tag like "en" or "en-GB", got "${language}"`);
+    problems.push(`language: must be a language tag like "en" or "en-GB", got ${quote(language)}`);
 
   let author: Person | undefined;
   if (input.author !== undefined && input.author !== null) {
@@ -143,19 +181,20 @@ export function parseConfig(raw: unknown, source = "config"): SiteConfig {
   }
 
   const permalink = str("permalink", false) ?? DEFAULT_PERMALINK;
-  if (!permalink.startsWith("/")) problems.push(`permalink: must start with "/", got "${permalink}"`);
+  if (!permalink.startsWith("/")) problems.push(`permalink: must start with "/", got ${quote(permalink)}`);
   else if (!permalink.match(PERMALINK_TOKEN)?.some((t) => t === ":path" || t === ":slug"))
     problems.push(
-      `permalink: must contain :path or :slug so every article gets its own link, got "${permalink}"`,
+      `permalink: must contain :path or :slug so every article gets its own link, got ${quote(permalink)}`,
     );
   else if (/[?#\\]|\/\.\.?(\/|$)/.test(permalink))
     problems.push(
-      `permalink: must be a plain path without "?", "#", "\\" or dot segments, got "${permalink}"`,
+      `permalink: must be a plain path without "?", "#", "\\" or dot segments, got ${quote(permalink)}`,
     );
 
   const hubText = str("hub", false);
   const hub = hubText === undefined ? undefined : parseHttpUrl(hubText);
-  if (hubText !== undefined && !hub) problems.push(`hub: must be an absolute http(s) URL, got "${hubText}"`);
+  if (hubText !== undefined && !hub)
+    problems.push(`hub: must be an absolute http(s) URL, got ${quote(hubText)}`);
 
   if (problems.length > 0 || !title || !url) throw new ConfigError(source, problems);
   const siteUrl = withSlash(url);

@@ -1,3 +1,5 @@
+import { cutUtf16, QUOTE_LIMIT, quote } from "./text.ts";
+
 // Date forms Hugo and Jekyll users write: "2024-03-01", "2024-03-01T09:30:00Z",
 // "2024-03-01 09:30:00 +0100", "2024-03-01T09:30:00.123+01:00". No zone means UTC.
 const DATE_FORM =
@@ -9,10 +11,10 @@ export function parseDateValue(value: unknown): Date | string {
     return Number.isNaN(value.getTime()) ? "is not a valid date" : new Date(value.getTime());
   }
   if (typeof value !== "string") {
-    return `must be a date like 2024-03-01 or 2024-03-01T09:30:00Z, got ${typeof value === "object" ? JSON.stringify(value) : String(value)}`;
+    return `must be a date like 2024-03-01 or 2024-03-01T09:30:00Z, got ${typeof value === "object" ? cutUtf16(String(JSON.stringify(value)), QUOTE_LIMIT) : String(value)}`;
   }
   const m = DATE_FORM.exec(value.trim());
-  if (!m) return `must be a date like 2024-03-01 or 2024-03-01T09:30:00Z, got "${value}"`;
+  if (!m) return `must be a date like 2024-03-01 or 2024-03-01T09:30:00Z, got ${quote(value)}`;
   const [, y, mo, d, h = "00", mi = "00", s = "00", frac = "", zone = "Z"] = m;
   const year = Number(y);
   const month = Number(mo);
@@ -31,7 +33,7 @@ export function parseDateValue(value: unknown): Date | string {
     second > 59 ||
     year < 1970
   ) {
-    return `is not a real date: "${value}"`;
+    return `is not a real date: ${quote(value)}`;
   }
   let offsetMinutes = 0;
   if (zone !== "Z" && zone !== "z") {

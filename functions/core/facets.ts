@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { cutUtf16 } from "./text.ts";
 
 /**
  * Per-tag and per-author feeds ("facets"). Each facet is a feed of its own under a predictable
@@ -22,14 +23,14 @@ const MAX_SLUG = 60;
  * everything else a single "-". A name with nothing left (say, only emoji) gets a short hash.
  */
 export function slugify(name: string): string {
-  const slug = name
+  const full = name
     .normalize("NFKD")
     .replace(/\p{M}+/gu, "")
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, MAX_SLUG)
-    .replace(/-+$/, "");
+    .replace(/^-+|-+$/g, "");
+  // Cut on a code point, never inside a surrogate pair (astral letters: CJK Extension B, Adlam).
+  const slug = cutUtf16(full, MAX_SLUG).replace(/-+$/, "");
   return slug || `x${createHash("sha1").update(name).digest("hex").slice(0, 8)}`;
 }
 

@@ -3,15 +3,22 @@ import { type Person, parsePerson } from "./config.ts";
 import { parseDateValue } from "./dates.ts";
 import { ArticleError } from "./errors.ts";
 import type { MediaRef } from "./media.ts";
-import { collapseWhitespace, stripForbiddenChars } from "./text.ts";
+import { collapseWhitespace, quote, stripForbiddenChars } from "./text.ts";
 
 /** The article metadata that front matter, JSON articles and HTML meta tags can set. */
 export type ArticleFields = Partial<Omit<Article, "path" | "format" | "body" | "hash" | "draft">> & {
   draft?: boolean;
 };
 
-const MAX_TAGS = 100;
-const MAX_FIELD_LENGTH = 2_000;
+/**
+ * What one article may fan out to. Each tag and author has feeds of its own that an upload
+ * rewrites, so these bound the requests and bytes of one upload (README, "Limits").
+ */
+export const FAN_OUT_LIMITS = { tags: 20, authors: 10, enclosures: 10 } as const;
+/** Longest text field (summary, id, slug, url, image, language). */
+export const MAX_FIELD_LENGTH = 2_000;
+/** Longest tag, category or keyword. */
+export const MAX_TAG_LENGTH = 200;
 
 /**
  * Maps Hugo / Jekyll / JSON Feed field names onto article fields, checking each type.
@@ -37,6 +44,9 @@ export function readFields(
     const [key, value] = found;
     if (typeof value === "number") return String(value);
     if (typeof value !== "string") return fail(key, `must be text, got ${describe(value)}`);
+    // Checked before any work on it: a 900 KB value is refused, not cleaned first.
+    if (value.length > 4 * MAX_FIELD_LENGTH)
+      return fail(key, `is longer than ${MAX_FIELD_LENGTH} characters`);
     const clean = collapseWhitespace(stripForbiddenChars(value));
     if (clean.length > MAX_FIELD_LENGTH) return fail(key, `is longer than ${MAX_FIELD_LENGTH} characters`);
     return clean || undefined;
@@ -78,8 +88,13 @@ export function readFields(
     ...list(data, "categories", fail),
     ...list(data, "keywords", fail),
   ];
-  if (tags.length > MAX_TAGS) fail("tags", `has more than ${MAX_TAGS} entries`);
-  if (tags.length) fields.tags = [...new Set(tags)];
+  const distinct = [...new Set(tags)];
+  if (distinct.length > FAN_OUT_LIMITS.tags)
+    fail(
+      tagKey(data),
+      `names ${distinct.length} tags, categories and keywords; an article may have at most ${FAN_OUT_LIMITS.tags}`,
+    );
+  if (distinct.length) fields.tags = distinct;
 
   const summary = text("summary", "description", "excerpt");
   if (summary) fields.summary = summary;
@@ -92,22 +107,22 @@ export function readFields(
   const slug = text("slug");
   if (slug !== undefined) {
     if (/[/\\]|^\.{1,2}$/.test(slug))
-      fail("slug", `must be a single path segment without "/" or "\\", got "${slug}"`);
+      fail("slug", `must be a single path segment without "/" or "\\", got ${quote(slug)}`);
     fields.slug = slug;
   }
   const url = text("url", "permalink");
   if (url !== undefined) {
     const key = data.url !== undefined ? "url" : "permalink";
     if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^https?:\/\//i.test(url))
-      fail(key, `must be a site path like /news/hello/ or an http(s) URL, got "${url}"`);
+      fail(key, `must be a site path like /news/hello/ or an http(s) URL, got ${quote(url)}`);
     if (/\\|(^|\/)\.\.?(\/|$)|^\/\//.test(url))
-      fail(key, `must not contain "..", "\\" or start with "//", got "${url}"`);
+      fail(key, `must not contain "..", "\\" or start with "//", got ${quote(url)}`);
     fields.url = url;
   }
   const image = text("image", "featured_image", "banner_image");
   if (image !== undefined) {
     if (/^[a-z][a-z0-9+.-]*:/i.test(image) && !/^https?:\/\//i.test(image))
-      fail("image", `must be a relative path or an http(s) URL, got "${image}"`);
+      fail("image", `must be a relative path or an http(s) URL, got ${quote(image)}`);
     fields.image = image;
   }
   const enclosures = readEnclosures(data, fail);
@@ -117,7 +132,7 @@ export function readFields(
     if (!/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(language))
       fail(
         data.lang !== undefined ? "lang" : "language",
-        `must be a language tag like "en", got "${language}"`,
+        `must be a language tag like "en", got ${quote(language)}`,
       );
     fields.language = language;
   }
@@ -138,7 +153,8 @@ function list(
       return fail(key, `must be a list of names, found ${describe(item)}`);
     // Angle brackets have no place in a tag name and break some feed writers' attributes.
     const name = collapseWhitespace(stripForbiddenChars(String(item)).replace(/[<>]/g, ""));
-    if (name.length > 200) return fail(key, "has an entry longer than 200 characters");
+    if (name.length > MAX_TAG_LENGTH)
+      return fail(key, `has an entry longer than ${MAX_TAG_LENGTH} characters`);
     return name ? [name] : [];
   });
 }
@@ -148,6 +164,10 @@ function people(data: Record<string, unknown>, fail: (key: string, reason: strin
   const value = data[key];
   if (value === undefined || value === null) return [];
   const values = Array.isArray(value) ? value : [value];
+  // Each author has feeds of their own, and every item lists all its authors: unbounded, one
+  // article's output would grow with the square of its author count.
+  if (values.length > FAN_OUT_LIMITS.authors)
+    fail(key, `names ${values.length} authors; an article may name at most ${FAN_OUT_LIMITS.authors}`);
   return values.map((entry) => {
     const cleaned =
       typeof entry === "string"
@@ -163,14 +183,25 @@ function people(data: Record<string, unknown>, fail: (key: string, reason: strin
   });
 }
 
+/** The field an editor wrote the tags in, for messages. */
+function tagKey(data: Record<string, unknown>): string {
+  return (
+    ["tags", "categories", "keywords"].find((key) => data[key] !== undefined && data[key] !== null) ?? "tags"
+  );
+}
+
 function describe(value: unknown): string {
   if (Array.isArray(value)) return "a list";
   if (value instanceof Date) return "a date";
   if (typeof value === "object") return "a mapping";
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return `${typeof value} ${typeof value === "string" ? quote(value) : String(JSON.stringify(value))}`;
 }
 
-const MAX_ENCLOSURES = 20;
+const ENCLOSURE_KEYS = ["enclosure", "enclosures", "audio", "video", "attachments"];
+
+function enclosureKey(data: Record<string, unknown>): string {
+  return ENCLOSURE_KEYS.find((key) => data[key] !== undefined && data[key] !== null) ?? "enclosure";
+}
 
 /**
  * Attached files: `enclosure` / `enclosures` (a path or URL, an object {url, type, length}, or a
@@ -182,7 +213,7 @@ function readEnclosures(
   fail: (key: string, reason: string) => never,
 ): MediaRef[] {
   const out: MediaRef[] = [];
-  for (const key of ["enclosure", "enclosures", "audio", "video", "attachments"]) {
+  for (const key of ENCLOSURE_KEYS) {
     const value = data[key];
     if (value === undefined || value === null) continue;
     for (const item of Array.isArray(value) ? value : [value]) {
@@ -194,8 +225,9 @@ function readEnclosures(
       if (typeof url !== "string" || !url.trim())
         fail(key, "needs a url (a path beside the article or an http(s) URL)");
       const clean = stripForbiddenChars(String(url)).trim();
+      if (clean.length > MAX_FIELD_LENGTH) fail(key, `has a url longer than ${MAX_FIELD_LENGTH} characters`);
       if (/^[a-z][a-z0-9+.-]*:/i.test(clean) && !/^https?:\/\//i.test(clean))
-        fail(key, `must be a relative path or an http(s) URL, got "${clean}"`);
+        fail(key, `must be a relative path or an http(s) URL, got ${quote(clean)}`);
       const type = record.type ?? record.mime_type;
       if (type !== undefined && (typeof type !== "string" || !/^[a-z]+\/[a-z0-9.+-]+$/i.test(type)))
         fail(key, `type must be a media type like "audio/mpeg", got ${describe(type)}`);
@@ -209,6 +241,10 @@ function readEnclosures(
       });
     }
   }
-  if (out.length > MAX_ENCLOSURES) fail("enclosure", `has more than ${MAX_ENCLOSURES} files`);
+  if (out.length > FAN_OUT_LIMITS.enclosures)
+    fail(
+      enclosureKey(data),
+      `names ${out.length} files; an article may attach at most ${FAN_OUT_LIMITS.enclosures}`,
+    );
   return out;
 }

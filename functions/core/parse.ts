@@ -5,6 +5,7 @@ import { ArticleError } from "./errors.ts";
 import { type ArticleFields, readFields } from "./fields.ts";
 import { splitFrontMatter } from "./front-matter.ts";
 import { readHtmlDocument } from "./html.ts";
+import { checkMarkdownShape, firstHeading } from "./markdown-scan.ts";
 import {
   collapseWhitespace,
   decodeUtf8,
@@ -79,10 +80,10 @@ export function parseArticle(path: string, bytes: Uint8Array): Article {
       fields = readFields(fm.data, fm.lineOf);
       format = "markdown";
       body = fm.body;
+      checkMarkdownShape(body, fm.bodyLine);
       if (fields.title === undefined) {
-        // An ATX heading's closing #s only count after a space: "# Learn C#" keeps its "#".
-        const heading = /^ {0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$/m.exec(body);
-        if (heading?.[1]) fields = { ...fields, title: heading[1] };
+        const heading = firstHeading(body);
+        if (heading) fields = { ...fields, title: heading };
       }
       break;
     }

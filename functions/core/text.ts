@@ -46,10 +46,53 @@ export function collapseWhitespace(text: string): string {
 /** Shortens text to at most `max` characters at a word boundary, adding an ellipsis. */
 export function truncateWords(text: string, max: number): string {
   if (text.length <= max) return text;
-  const cut = text.slice(0, max - 1);
+  const cut = cutUtf16(text, max - 1);
   const space = cut.lastIndexOf(" ");
   return `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
+
+/**
+ * The first `max` UTF-16 units of `text`, one fewer when the cut would split a surrogate pair:
+ * a lone surrogate is not text (XML forbids it, encodeURIComponent throws on it).
+ */
+export function cutUtf16(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
+/** Longest excerpt of a user's value that a message quotes. */
+export const QUOTE_LIMIT = 100;
+
+/**
+ * A user's value as a message quotes it: JSON-style double quotes, control characters (terminal
+ * escape sequences included) written as escapes, and at most QUOTE_LIMIT characters of it, so a
+ * 900 KB value costs a message (and the state that keeps it) a hundred characters.
+ */
+export function quote(value: unknown): string {
+  const text = typeof value === "string" ? value : String(value);
+  const excerpt = cutUtf16(text, QUOTE_LIMIT);
+  const more = text.length - excerpt.length;
+  // JSON.stringify escapes C0 controls, quotes, backslashes and lone surrogates; the rest here.
+  const quoted = JSON.stringify(excerpt).replace(/[\u007F-\u009F\u2028\u2029]/g, hexEscape);
+  return `${quoted}${more > 0 ? ` (and ${more.toLocaleString("en-US")} more characters)` : ""}`;
+}
+
+/**
+ * C0 and C1 controls, DEL and lone surrogates as visible escapes (\u001b...): text that reaches a
+ * terminal or a log can then neither move the cursor, clear the screen nor retitle the window.
+ * Tabs and newlines are escaped too, so one problem is always one line.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, hexEscape);
+}
+
+function hexEscape(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
+const CONTROLS =
+  /[\u0000-\u001F\u007F-\u009F\u2028\u2029]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** 1-based line number of a character offset. */
 export function lineAt(text: string, offset: number): number {

@@ -10,9 +10,9 @@ export class PreconditionFailedError extends Error {
 export class InvalidKeyError extends Error {
   constructor(
     readonly key: string,
-    reason: string,
+    readonly reason: string,
   ) {
-    super(`invalid storage key ${JSON.stringify(key)}: ${reason}`);
+    super(`invalid storage key ${JSON.stringify(key.slice(0, 200))}: ${reason}`);
     this.name = "InvalidKeyError";
   }
 }

@@ -178,12 +178,69 @@ describe("readFields: wrong types name the field", () => {
     expect(articleErrorOf(() => read({ summary: "x".repeat(2001) })).message).toBe(
       "summary: is longer than 2000 characters",
     );
-    expect(articleErrorOf(() => read({ tags: Array.from({ length: 101 }, (_, i) => `t${i}`) })).message).toBe(
-      "tags: has more than 100 entries",
+    expect(articleErrorOf(() => read({ tags: Array.from({ length: 21 }, (_, i) => `t${i}`) })).message).toBe(
+      "tags: names 21 tags, categories and keywords; an article may have at most 20",
+    );
+    // Twenty distinct names, however they are spread over the three fields and repeated.
+    const twenty = Array.from({ length: 20 }, (_, i) => `t${i}`);
+    expect(
+      read({ tags: twenty, categories: twenty.slice(0, 10), keywords: [...twenty, ...twenty] }).tags,
+    ).toEqual(twenty);
+    expect(articleErrorOf(() => read({ categories: twenty, keywords: ["one more"] })).message).toBe(
+      "categories: names 21 tags, categories and keywords; an article may have at most 20",
     );
     expect(articleErrorOf(() => read({ tags: ["x".repeat(201)] })).message).toBe(
       "tags: has an entry longer than 200 characters",
     );
+  });
+});
+
+describe("fan-out and size caps: one article's feeds and messages stay bounded", () => {
+  it("refuses more than 10 authors, whatever their form", () => {
+    const names = Array.from({ length: 11 }, (_, i) => `Author ${i}`);
+    expect(articleErrorOf(() => read({ authors: names })).message).toBe(
+      "authors: names 11 authors; an article may name at most 10",
+    );
+    expect(articleErrorOf(() => read({ author: names.map((name) => ({ name })) })).message).toBe(
+      "author: names 11 authors; an article may name at most 10",
+    );
+    expect(read({ authors: names.slice(0, 10) }).authors).toHaveLength(10);
+  });
+
+  it("refuses more than 10 attached files over all enclosure fields", () => {
+    const files = Array.from({ length: 6 }, (_, i) => `ep${i}.mp3`);
+    expect(articleErrorOf(() => read({ enclosure: files, audio: files })).message).toBe(
+      "enclosure: names 12 files; an article may attach at most 10",
+    );
+    expect(articleErrorOf(() => read({ enclosure: ["x".repeat(2001)] })).message).toBe(
+      "enclosure: has a url longer than 2000 characters",
+    );
+  });
+
+  it("caps names, emails and urls of people", () => {
+    expect(articleErrorOf(() => read({ author: "A".repeat(201) })).message).toBe(
+      "author: the name is longer than 200 characters",
+    );
+    expect(articleErrorOf(() => read({ author: `Ann <${"a".repeat(250)}@example.com>` })).message).toBe(
+      "author: the email address is longer than 254 characters",
+    );
+    expect(
+      articleErrorOf(() => read({ author: { name: "Ann", url: `https://example.com/${"a".repeat(2000)}` } }))
+        .message,
+    ).toBe("author: `url` must be an absolute http(s) URL");
+  });
+
+  it("quotes at most 100 characters of a bad value, with control characters escaped", () => {
+    const huge = `\u001b[2J${"x".repeat(900_000)}`;
+    const message = articleErrorOf(() => read({ draft: huge })).message;
+    expect(message.length).toBeLessThan(250);
+    expect(message).toContain("\\u001b[2J");
+    expect(message).not.toContain("\u001b");
+    expect(message).toMatch(/\(and 899,904 more characters\)$/);
+    const date = articleErrorOf(() => read({ date: `2024-01-01${" ".repeat(50_000)}x` })).message;
+    expect(date.length).toBeLessThan(250);
+    const big = articleErrorOf(() => read({ summary: "y".repeat(900_000) })).message;
+    expect(big).toBe("summary: is longer than 2000 characters");
   });
 });
 

@@ -1,0 +1,159 @@
+import { ArticleError } from "./errors.ts";
+
+/**
+ * Hand-written, single-pass scans of a Markdown body. Both run before (or instead of) any regex
+ * or parser touches the text, so their cost is linear in the body whatever it holds.
+ */
+
+/** Deepest container nesting of one line that is handed to the Markdown parser. */
+export const MAX_MARKDOWN_DEPTH = 32;
+/** Most emphasis delimiter runs (`*`, `_`, `~`) in one paragraph the parser is given. */
+export const MAX_DELIMITER_RUNS = 2_000;
+
+const SPACE = 32;
+const TAB = 9;
+const NEWLINE = 10;
+
+/**
+ * The title of the first ATX heading of level 1 (`# Title`, `  # Title #`), as CommonMark reads
+ * it: up to three spaces, `#`, at least one space or tab, the text, an optional closing run of
+ * `#` after a space. Undefined when no line is such a heading.
+ */
+export function firstHeading(body: string): string | undefined {
+  for (let start = 0; start < body.length; ) {
+    let end = body.indexOf("\n", start);
+    if (end < 0) end = body.length;
+    const title = headingText(body, start, end);
+    if (title !== undefined) return title;
+    start = end + 1;
+  }
+  return undefined;
+}
+
+function isBlank(code: number): boolean {
+  return code === SPACE || code === TAB;
+}
+
+function headingText(text: string, start: number, end: number): string | undefined {
+  let i = start;
+  while (i < start + 3 && text.charCodeAt(i) === SPACE) i++;
+  if (text[i] !== "#") return undefined;
+  let from = i + 1;
+  if (from >= end || !isBlank(text.charCodeAt(from))) return undefined;
+  while (from < end && isBlank(text.charCodeAt(from))) from++;
+  let to = end;
+  while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
+  // A closing sequence counts only after a space: "# Learn C#" keeps its "#".
+  let hashes = to;
+  while (hashes > from && text[hashes - 1] === "#") hashes--;
+  if (hashes < to && hashes > from && isBlank(text.charCodeAt(hashes - 1))) {
+    to = hashes;
+    while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
+  }
+  return to > from ? text.slice(from, to) : undefined;
+}
+
+/**
+ * Refuses Markdown whose shape would make the parser's time or memory explode: containers
+ * (block quotes, list items, indentation under a list marker) nested deeper than
+ * MAX_MARKDOWN_DEPTH on one line, or more than MAX_DELIMITER_RUNS emphasis runs in one paragraph
+ * (marked pairs them in quadratic time). `firstLine` is the body's line in the file.
+ */
+export function checkMarkdownShape(body: string, firstLine: number): void {
+  let line = firstLine;
+  let runs = 0;
+  let runsLine = firstLine;
+  // The fence a code block opened ("```", "~~~~"): no emphasis inside it.
+  let fence = "";
+  for (let start = 0; start <= body.length; ) {
+    let end = body.indexOf("\n", start);
+    if (end < 0) end = body.length;
+    const marker = fenceOf(body, start, end);
+    if (fence && marker.startsWith(fence)) fence = "";
+    else if (!fence && marker) fence = marker;
+    const depth = lineDepth(body, start, end);
+    if (depth > MAX_MARKDOWN_DEPTH) {
+      throw new ArticleError(
+        `Markdown nested ${depth} levels deep (block quotes, lists); articles are limited to ${MAX_MARKDOWN_DEPTH}`,
+        line,
+      );
+    }
+    const lineRuns = fence ? 0 : delimiterRuns(body, start, end);
+    if (lineRuns === 0 && isBlankLine(body, start, end)) runs = 0;
+    else {
+      if (runs === 0) runsLine = line;
+      runs += lineRuns;
+      if (runs > MAX_DELIMITER_RUNS) {
+        throw new ArticleError(
+          `a paragraph has more than ${MAX_DELIMITER_RUNS.toLocaleString("en-US")} emphasis marks (*, _ or ~ runs); split it or escape them`,
+          runsLine,
+        );
+      }
+    }
+    if (end === body.length) break;
+    start = end + 1;
+    line++;
+  }
+}
+
+/** The fence a line opens or closes (three or more backticks or tildes after up to three spaces), or "". */
+function fenceOf(text: string, start: number, end: number): string {
+  let i = start;
+  while (i < start + 3 && text.charCodeAt(i) === SPACE) i++;
+  const c = text[i];
+  if (c !== "`" && c !== "~") return "";
+  let j = i;
+  while (j < end && text[j] === c) j++;
+  return j - i >= 3 ? text.slice(i, j) : "";
+}
+
+function isBlankLine(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!isBlank(text.charCodeAt(i))) return false;
+  return true;
+}
+
+/**
+ * Container markers at the start of a line: each `>`, each list marker (`-`, `*`, `+`, `1.`,
+ * `1)` followed by a space), plus one level per two columns of indentation before a marker.
+ */
+function lineDepth(text: string, start: number, end: number): number {
+  let depth = 0;
+  let i = start;
+  for (;;) {
+    let columns = 0;
+    while (i < end && isBlank(text.charCodeAt(i))) {
+      columns += text.charCodeAt(i) === TAB ? 4 : 1;
+      i++;
+    }
+    const marker = markerLength(text, i, end);
+    if (marker === 0) return depth;
+    depth += 1 + Math.floor(columns / 2);
+    i += marker;
+  }
+}
+
+function markerLength(text: string, i: number, end: number): number {
+  const c = text[i];
+  if (c === ">") return 1;
+  const next = i + 1 < end ? text.charCodeAt(i + 1) : NEWLINE;
+  if ((c === "-" || c === "*" || c === "+") && (isBlank(next) || i + 1 === end)) return 1;
+  let j = i;
+  while (j < end && j - i < 9 && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+  if (j > i && (text[j] === "." || text[j] === ")")) {
+    const after = j + 1 < end ? text.charCodeAt(j + 1) : NEWLINE;
+    if (isBlank(after) || j + 1 === end) return j + 1 - i;
+  }
+  return 0;
+}
+
+/** Maximal runs of one emphasis character (`**` is one run, `*_*` three). */
+function delimiterRuns(text: string, start: number, end: number): number {
+  let runs = 0;
+  let previous = "";
+  for (let i = start; i < end; i++) {
+    const c = text[i] as string;
+    if ((c === "*" || c === "_" || c === "~") && c !== previous) runs++;
+    previous = c;
+  }
+  return runs;
+}
