@@ -28,6 +28,7 @@ import { MAX_MEDIA_BYTES, MEDIA_PREFIX, mediaKeyOf, mediaType } from "../core/me
 import type { FeedItem } from "../core/model.ts";
 import { MAX_ARTICLE_BYTES, parseArticle, sourceKind, tooLargeReason } from "../core/parse.ts";
 import type { ListedFeed } from "../core/render/browser.ts";
+import { cutUtf16 } from "../core/text.ts";
 import { PreconditionFailedError } from "../storage/errors.ts";
 import type { ObjectInfo, Storage, StoredObject } from "../storage/port.ts";
 import {
@@ -1582,12 +1583,28 @@ export function parseOrProblem(key: string, body: Uint8Array): Article | Article
     return parseArticle(key, body);
   } catch (error) {
     if (error instanceof ArticleError) {
-      return { file: key, reason: error.message, ...(error.line !== undefined ? { line: error.line } : {}) };
+      return {
+        file: key,
+        reason: boundedReason(error.message),
+        ...(error.line !== undefined ? { line: error.line } : {}),
+      };
     }
     // A parser library failing in a way we did not foresee is still this file's problem only.
-    return { file: key, reason: `could not be read: ${(error as Error).message}` };
+    return { file: key, reason: boundedReason(`could not be read: ${(error as Error).message}`) };
   }
 }
+
+/**
+ * A reason as the catalog keeps it: one line of at most MAX_REASON characters. Messages quote
+ * values briefly already; this also bounds what a parser library puts in its own messages.
+ */
+function boundedReason(reason: string): string {
+  const newline = reason.indexOf("\n");
+  const line = (newline < 0 ? reason : reason.slice(0, newline)).trimEnd();
+  return line.length > MAX_REASON ? `${cutUtf16(line, MAX_REASON - 1)}…` : line;
+}
+
+const MAX_REASON = 400;
 
 /** 64 bits of SHA-1: tells versions of one file apart, at a fraction of the index's size. */
 function sha1(bytes: Uint8Array): string {

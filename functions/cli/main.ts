@@ -30,8 +30,9 @@ Usage:
       --ping: tell the config's WebSub hub which feeds changed (once they are online).
   feedpub check [--content DIR] [--config FILE]
       Validate every article; print file:line: reason; exit 1 on any problem.
-  feedpub serve [--content DIR] [--out DIR] [--config FILE] [--port N]
+  feedpub serve [--content DIR] [--out DIR] [--config FILE] [--port N] [--host ADDR]
       Build, serve OUT/feeds on http://localhost:8080 (PORT overrides) and rebuild on changes.
+      Listens on 127.0.0.1 only; --host 0.0.0.0 (or another address) serves other machines too.
   feedpub status [--out DIR | --bucket NAME] [--config FILE]
       Print the articles that were rejected (file:line: reason) and when the feeds last changed.
   feedpub rebuild --bucket NAME [--config FILE]
@@ -45,6 +46,7 @@ const OPTIONS = {
   out: { type: "string", default: "public" },
   config: { type: "string", default: DEFAULT_CONFIG_FILE },
   port: { type: "string" },
+  host: { type: "string", default: "127.0.0.1" },
   strict: { type: "boolean", default: false },
   ping: { type: "boolean", default: false },
   bucket: { type: "string" },
@@ -56,6 +58,7 @@ type Values = {
   out: string;
   config: string;
   port?: string;
+  host: string;
   strict: boolean;
   ping: boolean;
   bucket?: string;
@@ -105,6 +108,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
+}
+
+/** How the serving line names the address: loopback as localhost, IPv6 in brackets. */
+function displayHost(host: string): string {
+  if (host === "127.0.0.1" || host === "::1" || host === "localhost") return "localhost";
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 function contentPrefix(values: Values): string {
@@ -270,7 +279,7 @@ async function serve(config: SiteConfig, values: Values): Promise<number> {
   try {
     await new Promise<void>((ready, fail) => {
       server.once("error", fail);
-      server.listen(port, () => ready());
+      server.listen(port, values.host, () => ready());
     });
   } catch (error) {
     // Say what to do instead of crashing with a stack trace, and stop watching: an open watcher
@@ -279,7 +288,7 @@ async function serve(config: SiteConfig, values: Values): Promise<number> {
     clearTimeout(scheduled);
     const code = (error as NodeJS.ErrnoException).code;
     process.stderr.write(
-      `feedpub: cannot listen on port ${port}: ${
+      `feedpub: cannot listen on port ${port}${values.host === "127.0.0.1" ? "" : ` of ${values.host}`}: ${
         code === "EADDRINUSE"
           ? "it is already in use; pass --port N or set PORT (0 picks a free port)"
           : (error as Error).message
@@ -301,7 +310,7 @@ async function serve(config: SiteConfig, values: Values): Promise<number> {
     process.once("SIGTERM", stop);
   });
   process.stdout.write(
-    `serving http://localhost:${actual}/feeds/rss.xml, atom.xml, feed.json; watching ${resolve(values.content)}\n`,
+    `serving http://${displayHost(values.host)}:${actual}/feeds/rss.xml, atom.xml, feed.json; watching ${resolve(values.content)}\n`,
   );
   await stopped;
   return 0;

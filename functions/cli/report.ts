@@ -1,9 +1,14 @@
 import type { ArticleProblem } from "../core/errors.ts";
+import { escapeControls } from "../core/text.ts";
 
-/** `file:line: reason`, the form editors and editors' tools (vim, VS Code) understand. */
+/**
+ * `file:line: reason`, the form editors and editors' tools (vim, VS Code) understand. File names
+ * and reasons come from uploaders: control characters are written as escapes, so a name or a
+ * value can neither drive the terminal (clear it, retitle it) nor fake a line of its own.
+ */
 export function formatProblem(problem: ArticleProblem, prefix: string): string {
   const file = problem.file.startsWith("_state/") ? problem.file : `${prefix}${problem.file}`;
-  return `${file}${problem.line !== undefined ? `:${problem.line}` : ""}: ${problem.reason}`;
+  return escapeControls(`${file}${problem.line !== undefined ? `:${problem.line}` : ""}: ${problem.reason}`);
 }
 
 /** A progress line for big folders, shown only on an interactive terminal outside CI. */

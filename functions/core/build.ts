@@ -9,7 +9,7 @@ import { ATOM_XSL, FEED_CSS, type ListedFeed, RSS_XSL, renderLandingPage } from 
 import { renderJsonFeed } from "./render/json-feed.ts";
 import { renderRss } from "./render/rss.ts";
 import { renderBody } from "./render-body.ts";
-import { collapseWhitespace, escapeHtml, quote, truncateWords } from "./text.ts";
+import { collapseWhitespace, cutUtf16, escapeControls, escapeHtml, quote, truncateWords } from "./text.ts";
 import { articleId, articleUrl } from "./urls.ts";
 
 /** What the publisher remembers about a file between builds. */
@@ -258,8 +258,8 @@ export function summaryAsContent(summary: string, title: string): string {
 /** The problem reported for an article whose body could not be rendered. */
 export function renderProblem(path: string, error: unknown): ArticleProblem {
   // marked overflows the stack on absurdly deep nesting; the element budget refuses worse.
-  const reason = (error as Error).message.split("\n")[0];
-  return { file: path, reason: `the body could not be rendered: ${reason}` };
+  const reason = cutUtf16((error as Error).message.split("\n")[0] ?? "", 200);
+  return { file: path, reason: `the body could not be rendered: ${escapeControls(reason)}` };
 }
 
 /** Which feed a model is for: the site's main feed, or a tag's or an author's. */
