@@ -100,12 +100,16 @@ export class S3Storage implements Storage {
           Bucket: this.bucket,
           Prefix: this.prefix + prefix,
           ContinuationToken: token,
+          // Keys may hold characters XML 1.0 cannot carry (an uploader's control characters):
+          // asked for URL-encoded, one such key cannot make the whole listing unreadable.
+          EncodingType: "url",
         }),
       );
       for (const object of out.Contents ?? []) {
         if (!object.Key) continue;
+        const key = out.EncodingType === "url" ? decodeListedKey(object.Key) : object.Key;
         yield {
-          key: object.Key.slice(this.prefix.length),
+          key: key.slice(this.prefix.length),
           etag: object.ETag ?? "",
           lastModified: object.LastModified ?? new Date(0),
           size: object.Size ?? 0,
@@ -114,6 +118,11 @@ export class S3Storage implements Storage {
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
   }
+}
+
+/** A key as ListObjectsV2 encodes it with encoding-type=url: S3 writes a space as "+", "+" as %2B. */
+function decodeListedKey(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, " "));
 }
 
 function status(error: unknown): number | undefined {

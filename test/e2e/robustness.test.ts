@@ -2,12 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertValidJsonFeed, assertWellFormedXml, readWithAllReaders } from "../helpers/feed-check.ts";
-import {
-  ALL_CASES,
-  HOSTILE_SITE_URL,
-  publishedTitles,
-  reportedCases,
-} from "../support/hostile-cases.ts";
+import { ALL_CASES, HOSTILE_SITE_URL, publishedTitles, reportedCases } from "../support/hostile-cases.ts";
 import { makeSite, removeSites, runCli, type Site } from "./cli.ts";
 
 const CONFIG = `title: Hostile\nurl: ${HOSTILE_SITE_URL}\nitemLimit: 50\n`;
@@ -18,7 +13,10 @@ const ESC = "\u001b";
 
 /** The printed form of a content path: control characters escaped, as formatProblem writes it. */
 function printed(path: string): string {
-  return `content/${path}`.replace(/[\u0000-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return `content/${path}`.replace(
+    /[\u0000-\u001f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 function expectReported(output: string): void {
@@ -79,7 +77,9 @@ describe("one bad file is that file's problem: build, check and status of a host
       const folder = astral[0] as string;
       expect(folder).not.toMatch(/\uFFFD/);
       expect(folder.length).toBeLessThanOrEqual(60);
-      const feed = assertValidJsonFeed(await readFile(join(site.out, "feeds", kind, folder, "feed.json"), "utf8"));
+      const feed = assertValidJsonFeed(
+        await readFile(join(site.out, "feeds", kind, folder, "feed.json"), "utf8"),
+      );
       expect((feed.items as { title: string }[]).map((item) => item.title)).toEqual(["Astral tag"]);
       assertWellFormedXml(await readFile(join(site.out, "feeds", kind, folder, "atom.xml"), "utf8"));
     }
@@ -93,7 +93,10 @@ describe("one bad file is that file's problem: build, check and status of a host
     expect(result.code).toBe(1);
     expectReported(result.stdout);
     expect(result.stdout).toMatch(
-      new RegExp(`^${Object.keys(ALL_CASES).length} articles checked, ${reportedCases().length} with problems$`, "m"),
+      new RegExp(
+        `^${Object.keys(ALL_CASES).length} articles checked, ${reportedCases().length} with problems$`,
+        "m",
+      ),
     );
   });
 

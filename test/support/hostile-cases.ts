@@ -36,13 +36,19 @@ export const GOOD_CASES: Record<string, HostileCase> = {
 
 export const HOSTILE_CASES: Record<string, HostileCase> = {
   // 1. Names the storage port refuses: reported by their name, never the build's failure.
-  "names/back\\slash.md": { body: article("Backslash"), outcome: { reported: /file name cannot be published/ } },
+  "names/back\\slash.md": {
+    body: article("Backslash"),
+    outcome: { reported: /file name cannot be published/ },
+  },
   "names/tab\tname.md": { body: article("Tab"), outcome: { reported: /backslash or control character/ } },
   "names/new\nline.md": { body: article("Newline"), outcome: { reported: /backslash or control character/ } },
   "names/esc\u001b[2Jname.md": { body: article("Escape"), outcome: { reported: /control character/ } },
   // 2. Slugs of astral letters longer than the slug limit: cut between code points.
   "slugs/astral-tag.md": {
-    body: article("Astral tag", `tags: [${JSON.stringify(`a${ASTRAL.repeat(40)}`)}]\nauthor: ${JSON.stringify(`b${ADLAM.repeat(14)}`)}\n`),
+    body: article(
+      "Astral tag",
+      `tags: [${JSON.stringify(`a${ASTRAL.repeat(40)}`)}]\nauthor: ${JSON.stringify(`b${ADLAM.repeat(14)}`)}\n`,
+    ),
     outcome: { published: "Astral tag" },
   },
   // 3. Inputs that made the person and heading regexes backtrack (cubic and quadratic).
@@ -51,7 +57,10 @@ export const HOSTILE_CASES: Record<string, HostileCase> = {
     outcome: { published: "Author of spaces" },
   },
   "regex/author-padded.md": {
-    body: article("Padded author", `author: ${JSON.stringify(`${" ".repeat(3000)}Ann${" ".repeat(3000)}<ann@x.example>`)}\n`),
+    body: article(
+      "Padded author",
+      `author: ${JSON.stringify(`${" ".repeat(3000)}Ann${" ".repeat(3000)}<ann@x.example>`)}\n`,
+    ),
     outcome: { published: "Padded author" },
   },
   "regex/author-brackets.md": {
@@ -102,7 +111,10 @@ export const HOSTILE_CASES: Record<string, HostileCase> = {
     outcome: { reported: /duplicate id .*: it is the id good\/victim\.md has from its file path/ },
   },
   "good/zz-thief.md": {
-    body: article("Thief after", `id: ${derivedId("good/z-victim.md").toUpperCase().replace("URN:UUID:", "urn:uuid:")}\n`),
+    body: article(
+      "Thief after",
+      `id: ${derivedId("good/z-victim.md").toUpperCase().replace("URN:UUID:", "urn:uuid:")}\n`,
+    ),
     outcome: { reported: /duplicate id .*: it is the id good\/z-victim\.md has from its file path/ },
   },
   // 7. Terminal escapes and a huge invalid value: quoted briefly, escaped.
@@ -127,5 +139,7 @@ export function publishedTitles(cases: Record<string, HostileCase> = ALL_CASES):
 
 /** Paths that must be reported, with their pattern. */
 export function reportedCases(cases: Record<string, HostileCase> = ALL_CASES): [string, RegExp][] {
-  return Object.entries(cases).flatMap(([path, c]) => ("reported" in c.outcome ? [[path, c.outcome.reported]] : []));
+  return Object.entries(cases).flatMap(([path, c]) =>
+    "reported" in c.outcome ? [[path, c.outcome.reported]] : [],
+  );
 }
