@@ -1,0 +1,253 @@
+import { describe, expect, it } from "vitest";
+import { planFeed } from "../../functions/core/build.ts";
+import { parseConfig, parsePerson } from "../../functions/core/config.ts";
+import { ArticleError } from "../../functions/core/errors.ts";
+import { slugify } from "../../functions/core/facets.ts";
+import {
+  checkMarkdownShape,
+  firstHeading,
+  MAX_DELIMITER_RUNS,
+  MAX_MARKDOWN_DEPTH,
+} from "../../functions/core/markdown-scan.ts";
+import { parseArticle } from "../../functions/core/parse.ts";
+import { renderAtom } from "../../functions/core/render/atom.ts";
+import { renderJsonFeed } from "../../functions/core/render/json-feed.ts";
+import { cutUtf16, escapeControls, quote, truncateWords } from "../../functions/core/text.ts";
+import { articleId } from "../../functions/core/urls.ts";
+import { InvalidKeyError } from "../../functions/storage/errors.ts";
+import { checkKey } from "../../functions/storage/keys.ts";
+
+const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const md = (text: string) => new TextEncoder().encode(text);
+
+function lineOfError(run: () => unknown): { message: string; line?: number } {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ArticleError)
+      return { message: error.message, ...(error.line ? { line: error.line } : {}) };
+    throw error;
+  }
+  throw new Error("expected an ArticleError");
+}
+
+describe("text is cut on code points, never inside a surrogate pair", () => {
+  it("cutUtf16 drops a high surrogate left at the cut", () => {
+    expect(cutUtf16("a\u{20000}", 2)).toBe("a");
+    expect(cutUtf16("a\u{20000}", 3)).toBe("a\u{20000}");
+    expect(cutUtf16("ab", 5)).toBe("ab");
+  });
+
+  it("slugs of astral names longer than the slug limit are well-formed", () => {
+    for (const name of [
+      `a${"\u{20000}".repeat(40)}`,
+      "\u{1E900}".repeat(40),
+      `x${"\u{1F600}a".repeat(30)}`,
+    ]) {
+      const slug = slugify(name);
+      expect(slug).not.toMatch(LONE);
+      expect(slug.length).toBeLessThanOrEqual(60);
+      expect(() => encodeURIComponent(slug)).not.toThrow();
+    }
+  });
+
+  it("titles cut at 300 characters keep whole code points", () => {
+    const title = `a${"\u{20000}".repeat(400)}`;
+    const cut = truncateWords(title, 300);
+    expect(cut).not.toMatch(LONE);
+    expect(cut.endsWith("…")).toBe(true);
+    const article = parseArticle("a.md", md(`---\ntitle: ${title}\n---\nx\n`));
+    expect(article.title).not.toMatch(LONE);
+  });
+});
+
+describe("messages quote values briefly and escape control characters", () => {
+  it("quote keeps 100 characters, says how many more, escapes C0, C1 and DEL", () => {
+    expect(quote("plain")).toBe('"plain"');
+    expect(quote(`${"x".repeat(150)}`)).toBe(`"${"x".repeat(100)}" (and 50 more characters)`);
+    expect(quote("\u001b[2J\u009b\u007f\n")).toBe('"\\u001b[2J\\u009b\\u007f\\n"');
+  });
+
+  it("escapeControls leaves text alone and makes every control visible", () => {
+    expect(escapeControls("café \u{20000} <ok>")).toBe("café \u{20000} <ok>");
+    expect(escapeControls("a\tb\nc\u001b]0;title\u0007")).toBe("a\\u0009b\\u000ac\\u001b]0;title\\u0007");
+  });
+});
+
+describe("storage keys are checked as S3 counts them", () => {
+  const reason = (key: string) => {
+    try {
+      checkKey(key);
+      return undefined;
+    } catch (error) {
+      return (error as InvalidKeyError).reason;
+    }
+  };
+
+  it("counts UTF-8 bytes, not UTF-16 units", () => {
+    expect(reason("a".repeat(1024))).toBeUndefined();
+    expect(reason("é".repeat(512))).toBeUndefined();
+    expect(reason(`${"é".repeat(512)}x`)).toBe("longer than 1024 bytes of UTF-8");
+    expect(reason("\u{20000}".repeat(257))).toBe("longer than 1024 bytes of UTF-8");
+  });
+
+  it("refuses lone surrogates, backslashes and control characters", () => {
+    expect(reason("a\uD840b")).toBe("contains a lone UTF-16 surrogate");
+    expect(reason("a\\b")).toBe("contains a backslash or control character");
+    expect(reason("a\tb")).toBe("contains a backslash or control character");
+    expect(() => checkKey("a\uD840")).toThrow(InvalidKeyError);
+  });
+});
+
+describe("people are parsed by hand, in linear time", () => {
+  it("reads Name <email> as before", () => {
+    expect(parsePerson("Ann Smith <ann@example.com>")).toEqual({
+      name: "Ann Smith",
+      email: "ann@example.com",
+    });
+    expect(parsePerson("  Ann   <ann@example.com>  ")).toEqual({ name: "Ann", email: "ann@example.com" });
+    expect(parsePerson("<ann@example.com>")).toEqual({ name: "<ann@example.com>" });
+    expect(parsePerson("Ann <not an email>")).toEqual({ name: "Ann <not an email>" });
+    expect(parsePerson("Ann <a@b> <c@d>")).toEqual({ name: "Ann <a@b> <c@d>" });
+    expect(parsePerson("Ann <@b>")).toEqual({ name: "Ann <@b>" });
+  });
+
+  it("answers at once for the inputs that made the regex backtrack", () => {
+    // Timed by the suite's timeout only: the old regex took minutes for these.
+    expect(parsePerson(`${" ".repeat(100_000)}x`)).toEqual({ name: "x" });
+    expect(parsePerson(`${" ".repeat(50_000)}Ann${" ".repeat(50_000)}<ann@x.example>`)).toEqual({
+      name: "Ann",
+      email: "ann@x.example",
+    });
+    expect(parsePerson(`A <${"a@".repeat(50_000)}>`)).toBe("the email address is longer than 254 characters");
+  });
+
+  it("normalises a person's URL once, so Atom and JSON Feed carry the same one", () => {
+    const person = parsePerson({ name: "Ann", url: "HTTPS://Example.COM/a b/é" });
+    expect(person).toEqual({ name: "Ann", url: "https://example.com/a%20b/%C3%A9" });
+    const config = parseConfig({ title: "T", url: "https://t.example/" });
+    const model = {
+      title: "T",
+      description: "",
+      homeUrl: config.url,
+      language: "en",
+      author: person as { name: string; url: string },
+      updated: new Date(0),
+      links: { rss: `${config.url}rss.xml`, atom: `${config.url}atom.xml`, json: `${config.url}feed.json` },
+      items: [],
+    };
+    const json = JSON.parse(renderJsonFeed(model)) as { authors: { url: string }[] };
+    expect(json.authors[0]?.url).toBe("https://example.com/a%20b/%C3%A9");
+    expect(renderAtom(model, "atom.xsl")).toContain("<uri>https://example.com/a%20b/%C3%A9</uri>");
+  });
+});
+
+describe("the heading-title fallback is a single pass", () => {
+  it("reads ATX level-1 headings as CommonMark does", () => {
+    expect(firstHeading("# Title")).toBe("Title");
+    expect(firstHeading("text\n   #   Spaced   ##  \nmore")).toBe("Spaced");
+    expect(firstHeading("# Learn C#")).toBe("Learn C#");
+    expect(firstHeading("# ###")).toBe("###");
+    expect(firstHeading("    # four spaces is code\n#nospace\n## two\n# real")).toBe("real");
+    expect(firstHeading("no heading")).toBeUndefined();
+  });
+
+  it("takes the title after a megabyte of trailing spaces at once", () => {
+    expect(firstHeading(`# a${" ".repeat(1_000_000)}`)).toBe("a");
+    expect(parseArticle("x.md", md(`# a${" \t".repeat(400_000)}\n\nbody`)).title).toBe("a");
+  });
+});
+
+describe("Markdown shape limits, checked before the parser", () => {
+  it("refuses containers nested deeper than the limit, naming the line", () => {
+    const ok = `${"> ".repeat(MAX_MARKDOWN_DEPTH)}x`;
+    expect(() => checkMarkdownShape(ok, 1)).not.toThrow();
+    const deep = lineOfError(() => checkMarkdownShape(`a\n\n${">".repeat(MAX_MARKDOWN_DEPTH + 1)} x`, 5));
+    expect(deep).toEqual({
+      message: `Markdown nested ${MAX_MARKDOWN_DEPTH + 1} levels deep (block quotes, lists); articles are limited to ${MAX_MARKDOWN_DEPTH}`,
+      line: 7,
+    });
+    const dashes = lineOfError(() => checkMarkdownShape(`${"- ".repeat(40)}x`, 1));
+    expect(dashes.message).toMatch(/nested 40 levels/);
+    const indented = Array.from({ length: 40 }, (_, i) => `${"  ".repeat(i)}- item`).join("\n");
+    expect(lineOfError(() => checkMarkdownShape(indented, 1)).message).toMatch(/nested \d+ levels/);
+  });
+
+  it("leaves ordinary Markdown alone: code indentation, numbered lists, rules", () => {
+    const ordinary = [
+      "1. one",
+      "   - nested",
+      "     - deeper",
+      "",
+      "```yaml",
+      `${" ".repeat(80)}deep: code`,
+      "```",
+      "---",
+      "* * *",
+      `${"word ".repeat(2000)}`,
+    ].join("\n");
+    expect(() => checkMarkdownShape(ordinary, 1)).not.toThrow();
+  });
+
+  it("counts emphasis runs per paragraph, not inside fenced code", () => {
+    const many = "*a* ".repeat(MAX_DELIMITER_RUNS / 2 + 1);
+    expect(lineOfError(() => checkMarkdownShape(`intro\n\n${many}`, 3))).toEqual({
+      message: "a paragraph has more than 2,000 emphasis marks (*, _ or ~ runs); split it or escape them",
+      line: 5,
+    });
+    const split = `${"*a* ".repeat(600)}\n\n${"*a* ".repeat(600)}`;
+    expect(() => checkMarkdownShape(split, 1)).not.toThrow();
+    const fenced = `\`\`\`\n${"snake_case_name ".repeat(3000)}\n\`\`\``;
+    expect(() => checkMarkdownShape(fenced, 1)).not.toThrow();
+    // `**` is one run.
+    expect(() => checkMarkdownShape("**bold** ".repeat(900), 1)).not.toThrow();
+  });
+
+  it("is applied by the parser, with the line in the file", () => {
+    const error = lineOfError(() =>
+      parseArticle("deep.md", md(`---\ntitle: T\n---\nok\n${">".repeat(100)} x\n`)),
+    );
+    expect(error.line).toBe(5);
+  });
+});
+
+describe("an id belongs to its own article", () => {
+  const config = parseConfig({ title: "T", url: "https://ids.example/" });
+  const now = new Date("2025-01-01T00:00:00Z");
+  const entry = (path: string, id?: string) => ({
+    path,
+    hash: path,
+    draft: false,
+    date: new Date("2024-06-01T00:00:00Z"),
+    ...(id ? { id } : {}),
+  });
+  const plan = (entries: ReturnType<typeof entry>[]) => planFeed({ config, now, seen: {}, entries });
+
+  it("refuses a written id equal to another article's derived one, whichever path comes first", () => {
+    for (const thief of ["a-thief.md", "z-thief.md"]) {
+      const stolen = articleId({ path: "m-victim.md" }, config);
+      const result = plan([
+        entry("m-victim.md"),
+        entry(thief, stolen.toUpperCase().replace("URN:UUID:", "urn:uuid:")),
+      ]);
+      expect(result.chosen.map((c) => c.path)).toEqual(["m-victim.md"]);
+      expect(result.problems).toEqual([
+        {
+          file: thief,
+          reason: `duplicate id ${JSON.stringify(stolen.toUpperCase().replace("URN:UUID:", "urn:uuid:"))}: it is the id m-victim.md has from its file path; give this article an id of its own`,
+        },
+      ]);
+    }
+  });
+
+  it("still settles written ids by path, and lets an article pin its own derived id", () => {
+    const own = articleId({ path: "old-name.md" }, config);
+    const result = plan([
+      entry("new-name.md", own),
+      entry("other.md", "tag:x,2024:a"),
+      entry("p.md", "tag:x,2024:a"),
+    ]);
+    expect(result.chosen.map((c) => c.path).sort()).toEqual(["new-name.md", "other.md"]);
+    expect(result.problems.map((p) => p.file)).toEqual(["p.md"]);
+  });
+});
