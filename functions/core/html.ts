@@ -5,6 +5,27 @@ import { escapeHtml, stripForbiddenChars } from "./text.ts";
 /** More elements than any real article has; bounds the HTML parser's worst case (deep nesting). */
 export const MAX_ELEMENTS = 20_000;
 
+/**
+ * Deeper than this is refused while parsing. htmlparser2 looks for each close tag in its stack of
+ * open elements, so 20,000 nested elements and a few hundred thousand stray close tags would
+ * cost billions of steps; with the stack bounded, every tag costs at most this many.
+ */
+export const MAX_HTML_DEPTH = 128;
+
+/** Counts open elements as htmlparser2 reports them (implied closes too) and refuses deep nesting. */
+function depthGuard(): { open(): void; close(): void } {
+  let depth = 0;
+  return {
+    open() {
+      if (++depth > MAX_HTML_DEPTH)
+        throw new ArticleError(`the HTML nests elements more than ${MAX_HTML_DEPTH} deep`);
+    },
+    close() {
+      depth--;
+    },
+  };
+}
+
 function checkElementBudget(html: string): void {
   const count = html.match(/<[a-zA-Z]/g)?.length ?? 0;
   if (count > MAX_ELEMENTS) {
@@ -93,10 +114,12 @@ export function sanitizeHtml(input: string, base: string): SanitizedHtml {
   const addText = (chunk: string) => {
     if (text.length < TEXT_LIMIT) text += chunk;
   };
+  const guard = depthGuard();
 
   const parser = new Parser(
     {
       onopentag(name, attribs) {
+        guard.open();
         if (dropDepth > 0 || DROPPED.has(name)) {
           dropDepth++;
           return;
@@ -130,6 +153,7 @@ export function sanitizeHtml(input: string, base: string): SanitizedHtml {
         addText(clean);
       },
       onclosetag(name) {
+        guard.close();
         if (dropDepth > 0) {
           dropDepth--;
           return;
@@ -170,9 +194,11 @@ export function readHtmlDocument(input: string): HtmlDocument {
   let buffer = "";
   let bodyStart = -1;
   let bodyEnd = -1;
+  const guard = depthGuard();
   const parser: Parser = new Parser(
     {
       onopentag(name, attribs) {
+        guard.open();
         if (name === "html" && attribs.lang) language = attribs.lang;
         if (name === "title" && title === undefined) capture = "title";
         if (name === "h1" && h1 === undefined) capture = "h1";
@@ -187,6 +213,7 @@ export function readHtmlDocument(input: string): HtmlDocument {
         if (capture) buffer += data;
       },
       onclosetag(name, isImplied) {
+        guard.close();
         if (capture === name) {
           if (capture === "title") title = buffer;
           else h1 = buffer;

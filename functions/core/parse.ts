@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import type { Article } from "./article.ts";
 import { dateFromFileName, parseDateValue } from "./dates.ts";
+import { PERSON_LIMITS } from "./config.ts";
 import { ArticleError } from "./errors.ts";
-import { type ArticleFields, readFields } from "./fields.ts";
+import { type ArticleFields, FAN_OUT_LIMITS, MAX_FIELD_LENGTH, MAX_TAG_LENGTH, readFields } from "./fields.ts";
 import { splitFrontMatter } from "./front-matter.ts";
 import { readHtmlDocument } from "./html.ts";
 import { checkMarkdownShape, firstHeading } from "./markdown-scan.ts";
@@ -268,11 +269,15 @@ function htmlFields(meta: Readonly<Record<string, string>>): ArticleFields {
   if (modified) fields.updated = modified;
   const summary = meta.description ?? meta["og:description"];
   if (summary) fields.summary = collapseWhitespace(stripForbiddenChars(summary));
+  if (summary && (fields.summary?.length ?? 0) > MAX_FIELD_LENGTH)
+    throw new ArticleError(`<meta name="description"> is longer than ${MAX_FIELD_LENGTH} characters`);
   const author = meta.author ?? meta["article:author"];
   if (author) fields.authors = [{ name: collapseWhitespace(stripForbiddenChars(author)) }];
+  if ((fields.authors?.[0]?.name.length ?? 0) > PERSON_LIMITS.name)
+    throw new ArticleError(`<meta name="author"> is longer than ${PERSON_LIMITS.name} characters`);
   const keywords = meta.keywords;
   if (keywords) {
-    fields.tags = [
+    const tags = [
       ...new Set(
         keywords
           .split(",")
@@ -281,6 +286,14 @@ function htmlFields(meta: Readonly<Record<string, string>>): ArticleFields {
           .filter(Boolean),
       ),
     ];
+    // The same caps as front matter's: each tag has feeds of its own.
+    if (tags.length > FAN_OUT_LIMITS.tags)
+      throw new ArticleError(
+        `<meta name="keywords"> names ${tags.length} tags; an article may have at most ${FAN_OUT_LIMITS.tags}`,
+      );
+    const long = tags.find((tag) => tag.length > MAX_TAG_LENGTH);
+    if (long) throw new ArticleError(`<meta name="keywords"> has a tag longer than ${MAX_TAG_LENGTH} characters`);
+    fields.tags = tags;
   }
   return fields;
 }

@@ -3,6 +3,7 @@ import { planFeed } from "../../functions/core/build.ts";
 import { parseConfig, parsePerson } from "../../functions/core/config.ts";
 import { ArticleError } from "../../functions/core/errors.ts";
 import { slugify } from "../../functions/core/facets.ts";
+import { MAX_HTML_DEPTH, sanitizeHtml } from "../../functions/core/html.ts";
 import {
   checkMarkdownShape,
   firstHeading,
@@ -249,5 +250,37 @@ describe("an id belongs to its own article", () => {
     ]);
     expect(result.chosen.map((c) => c.path).sort()).toEqual(["new-name.md", "other.md"]);
     expect(result.problems.map((p) => p.file)).toEqual(["p.md"]);
+  });
+});
+
+describe("HTML nesting and meta fields are bounded", () => {
+  it("refuses HTML nested deeper than the limit, in articles and in Markdown bodies", () => {
+    const deep = `${"<span>".repeat(MAX_HTML_DEPTH + 1)}x`;
+    expect(() => sanitizeHtml(deep, "https://x.example/")).toThrow(
+      `the HTML nests elements more than ${MAX_HTML_DEPTH} deep`,
+    );
+    const ok = `${"<span>".repeat(MAX_HTML_DEPTH - 2)}x`;
+    expect(sanitizeHtml(ok, "https://x.example/").text).toBe("x");
+    const page = `<html><head><title>T</title></head><body>${"<div>".repeat(5000)}${"</b>".repeat(100_000)}</body></html>`;
+    expect(() => parseArticle("deep.html", md(page))).toThrow(/nests elements more than 128 deep/);
+  });
+
+  it("implied closes and void elements do not count as nesting", () => {
+    const flat = `${"<p>para<br><img src=a.png>".repeat(5000)}${"<li>item".repeat(5000)}`;
+    expect(() => sanitizeHtml(flat, "https://x.example/")).not.toThrow();
+  });
+
+  it("caps <meta> keywords, description and author as front matter is capped", () => {
+    const head = (meta: string) => md(`<html><head><title>T</title>${meta}</head><body>x</body></html>`);
+    const keywords = Array.from({ length: 21 }, (_, i) => `k${i}`).join(",");
+    expect(() => parseArticle("a.html", head(`<meta name="keywords" content="${keywords}">`))).toThrow(
+      '<meta name="keywords"> names 21 tags; an article may have at most 20',
+    );
+    expect(() => parseArticle("a.html", head(`<meta name="author" content="${"a".repeat(201)}">`))).toThrow(
+      '<meta name="author"> is longer than 200 characters',
+    );
+    expect(() =>
+      parseArticle("a.html", head(`<meta name="description" content="${"d".repeat(2001)}">`)),
+    ).toThrow('<meta name="description"> is longer than 2000 characters');
   });
 });
