@@ -28,6 +28,7 @@ import {
   s3Client,
   startMoto,
 } from "../test/support/moto.ts";
+import { adversarialSection } from "./adversarial.ts";
 import { generateCorpus, seedBody } from "./corpus.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
@@ -36,6 +37,7 @@ const QUICK = process.argv.includes("--quick");
 /**
  * `--only=1,4`: run some sections (a partial run writes bench/.work/BENCHMARKS.partial.md, never
  * BENCHMARKS.md). Section 4 includes 5 (memory); 3 and 4 need 2's bucket, so 2 always runs with them.
+ * Section 6 (the per-article budget on an adversarial corpus) needs nothing else.
  */
 const ONLY = process.argv
   .find((arg) => arg.startsWith("--only="))
@@ -634,6 +636,10 @@ async function main(): Promise<void> {
     } finally {
       await moto.stop();
     }
+  }
+  if (runs(6)) {
+    log("6. adversarial corpus, one article at a time");
+    await adversarialSection(lines, { quick: QUICK, out: join(WORK, "adversarial.json"), log });
   }
   lines.push(`The whole run took ${((performance.now() - began) / 1000).toFixed(0)} s.`, "");
   // The history of what earlier runs showed and what was changed is kept by hand.
