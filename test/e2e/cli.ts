@@ -214,12 +214,14 @@ export async function stopAllServers(): Promise<void> {
 
 /**
  * Polls `probe` every 100 ms until it returns true (or stops throwing), failing after `timeoutMs`
- * with the last error. For "the feed changes within 5 s" style waits.
+ * with the last error. For "the feed changes after a file does" style waits: the default is
+ * generous, as a rebuild (about 0.1 s here) and a probe that reads the feeds with three readers
+ * can take seconds on a saturated machine; a rebuild that never comes still fails.
  */
 export async function waitFor(
   what: string,
   probe: () => Promise<boolean> | boolean,
-  timeoutMs = 5_000,
+  timeoutMs = 20_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

@@ -117,7 +117,8 @@ describe("the synthesized Lambda bundles against moto", () => {
     await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
     await invoke(regenerate, sqsEvent(await events()));
     expect(await titles()).toEqual([SEED_TITLE]);
-  });
+    // Three cold starts of the bundle and three drains: 12 s on a saturated 2-core machine.
+  }, 90_000);
 
   it("the reconcile bundle rebuilds lost feeds and state from a listing", async () => {
     const before = await text("feeds/rss.xml");

@@ -20,7 +20,12 @@ export const MOTO_ACCOUNT = "123456789012";
 export const FAKE_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" } as const;
 
 const INSTALL_HINT = "moto_server is required for the S3 integration tests: pip install 'moto[server]'";
-const READY_TIMEOUT_MS = 20_000;
+/**
+ * moto_server takes 5 s to answer on a saturated 2-core machine (Python imports), more when two
+ * test files start one at once; this only bounds a server that never answers. Within the 60 s
+ * the integration tests' beforeAll hooks allow.
+ */
+const READY_TIMEOUT_MS = 40_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 export interface Moto {
@@ -82,7 +87,7 @@ function installExitHook(): void {
 /**
  * Starts `moto_server -H 127.0.0.1 -p PORT` on a free port and waits until it answers HTTP.
  * Throws (never skips) when moto_server is not on PATH, and with moto's stderr when it exits
- * early or does not answer within 20 s. Retries once on a new port if the port was taken.
+ * early or does not answer within 40 s. Retries once on a new port if the port was taken.
  */
 export async function startMoto(): Promise<Moto> {
   const executable = findMotoServer();
