@@ -210,9 +210,32 @@ function idClaims(entries: readonly PlanEntry[], config: SiteConfig): Map<string
 }
 
 /**
+ * Bodies longer than this (in characters of source) are carried in feeds by their summary, as
+ * archive pages carry every article: a feed is polled whole, so one such article in full would
+ * make each of its feeds (the main one, its tags', its authors') megabytes on every poll, and
+ * rendering it into all of them would cost seconds. The link leads to the full text.
+ */
+export const FULL_TEXT_LIMIT = 256 * 1024;
+/** How much of a body is rendered to take its summary from, when its full text is not shown. */
+export const SUMMARY_SOURCE_LIMIT = 32 * 1024;
+
+/** What of a body is rendered: all of it, or (`whole` false) its start, cut at a blank line. */
+function summarySource(
+  format: Article["format"],
+  body: string,
+  whole: boolean,
+): Pick<Article, "format" | "body"> {
+  if (whole || body.length <= SUMMARY_SOURCE_LIMIT) return { format, body };
+  const start = cutUtf16(body, SUMMARY_SOURCE_LIMIT);
+  const blank = start.lastIndexOf("\n\n");
+  return { format, body: blank > SUMMARY_SOURCE_LIMIT / 2 ? start.slice(0, blank) : start };
+}
+
+/**
  * Renders one chosen article into a feed item. Throws if its body cannot be rendered. With
- * `fullText: false` (archive pages) the item carries its summary as content, and the body is
- * rendered only when the summary has to be taken from it.
+ * `fullText: false` (archive pages), or a body over FULL_TEXT_LIMIT, the item carries its
+ * summary as content, and only the start of the body is rendered when the summary has to be
+ * taken from it.
  */
 export function toFeedItem(
   article: Article,
@@ -222,8 +245,11 @@ export function toFeedItem(
   { fullText = true }: { fullText?: boolean } = {},
 ): FeedItem {
   const url = articleUrl(article, chosen.published, config);
+  // The body is read once, and only when something is taken from it.
+  const source = fullText || article.summary === undefined ? article.body : undefined;
+  const full = source !== undefined && fullText && source.length <= FULL_TEXT_LIMIT;
   const body: SanitizedHtml | undefined =
-    fullText || article.summary === undefined ? renderBody(article, url) : undefined;
+    source === undefined ? undefined : renderBody(summarySource(article.format, source, full), url);
   const summary = article.summary ?? truncateWords(collapseWhitespace(body?.text ?? ""), SUMMARY_LENGTH);
   // A file uploaded beside the article is published under feeds/media/ with its real type and
   // size; any other reference is taken as a link on the site (or the web), its size unknown.
@@ -237,7 +263,7 @@ export function toFeedItem(
     title: article.title,
     published: chosen.published,
     updated: chosen.updated,
-    contentHtml: fullText && body ? body.html : summaryAsContent(summary, article.title),
+    contentHtml: full && body ? body.html : summaryAsContent(summary, article.title),
     summary,
     tags: article.tags,
     authors: article.authors.length ? article.authors : [config.author ?? { name: config.title }],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planFeed } from "../../functions/core/build.ts";
+import { FULL_TEXT_LIMIT, planFeed, toFeedItem } from "../../functions/core/build.ts";
 import { parseConfig, parsePerson } from "../../functions/core/config.ts";
 import { ArticleError } from "../../functions/core/errors.ts";
 import { slugify } from "../../functions/core/facets.ts";
@@ -13,7 +13,7 @@ import {
 import { parseArticle } from "../../functions/core/parse.ts";
 import { renderAtom } from "../../functions/core/render/atom.ts";
 import { renderJsonFeed } from "../../functions/core/render/json-feed.ts";
-import { cutUtf16, escapeControls, quote, truncateWords } from "../../functions/core/text.ts";
+import { cutUtf16, escapeControls, escapeHtml, quote, truncateWords } from "../../functions/core/text.ts";
 import { articleId } from "../../functions/core/urls.ts";
 import { InvalidKeyError } from "../../functions/storage/errors.ts";
 import { checkKey } from "../../functions/storage/keys.ts";
@@ -282,5 +282,38 @@ describe("HTML nesting and meta fields are bounded", () => {
     expect(() =>
       parseArticle("a.html", head(`<meta name="description" content="${"d".repeat(2001)}">`)),
     ).toThrow('<meta name="description"> is longer than 2000 characters');
+  });
+});
+
+describe("very long bodies are carried by their summary", () => {
+  const config = parseConfig({ title: "T", url: "https://long.example/" });
+  const chosen = {
+    path: "long.md",
+    id: "urn:uuid:0",
+    published: new Date("2024-01-01T00:00:00Z"),
+    updated: new Date("2024-01-01T00:00:00Z"),
+  };
+  const paragraph = "Words of an ordinary paragraph, with *emphasis* and a [link](https://x.example/).";
+
+  it("renders full text up to FULL_TEXT_LIMIT, and only a summary beyond it", () => {
+    const short = parseArticle("long.md", md(`---\ntitle: Short\n---\n${`${paragraph}\n\n`.repeat(1000)}`));
+    expect(short.body.length).toBeLessThan(FULL_TEXT_LIMIT);
+    const shortItem = toFeedItem(short, chosen, config);
+    expect(shortItem.contentHtml).toContain("<em>emphasis</em>");
+
+    const long = parseArticle("long.md", md(`---\ntitle: Long\n---\n${`${paragraph}\n\n`.repeat(5000)}`));
+    expect(long.body.length).toBeGreaterThan(FULL_TEXT_LIMIT);
+    const item = toFeedItem(long, chosen, config);
+    expect(item.contentHtml).toBe(`<p>${escapeHtml(item.summary)}</p>`);
+    // The same summary as the full render would give: taken from the start of the text.
+    expect(item.summary).toBe(shortItem.summary);
+    expect(item.summary.length).toBeLessThanOrEqual(300);
+  });
+
+  it("an author's summary is kept, and the body past the limit is never rendered", () => {
+    const body = `${paragraph}\n\n`.repeat(4000) + "<div>".repeat(30_000);
+    const article = parseArticle("long.md", md(`---\ntitle: Long\nsummary: Given.\n---\n${body}`));
+    // 30,000 elements would be refused by the sanitiser if the tail were rendered.
+    expect(toFeedItem(article, chosen, config).contentHtml).toBe("<p>Given.</p>");
   });
 });
