@@ -23,15 +23,36 @@ const TOML_FENCE = /^\+\+\+[ \t]*\n(?:([\s\S]*?)\n)?\+\+\+[ \t]*(?:\n|$)/;
  */
 export function splitFrontMatter(text: string): FrontMatter {
   const yaml = YAML_FENCE.exec(text);
-  if (yaml) return parseYamlBlock(yaml[1] ?? "", text.slice(yaml[0].length), lines(yaml[0]));
+  if (yaml) {
+    checkFrontMatterSize(yaml[1] ?? "");
+    return parseYamlBlock(yaml[1] ?? "", text.slice(yaml[0].length), lines(yaml[0]));
+  }
   if (text.startsWith("---\n") || text === "---") {
     throw new ArticleError("front matter starts with --- but has no closing --- line", 1);
   }
   const toml = TOML_FENCE.exec(text);
-  if (toml) return parseTomlBlock(toml[1] ?? "", text.slice(toml[0].length), lines(toml[0]));
+  if (toml) {
+    checkFrontMatterSize(toml[1] ?? "");
+    return parseTomlBlock(toml[1] ?? "", text.slice(toml[0].length), lines(toml[0]));
+  }
   if (text.startsWith("+++\n"))
     throw new ArticleError("front matter starts with +++ but has no closing +++ line", 1);
   return { data: {}, body: text, bodyLine: 1, lineOf: () => undefined };
+}
+
+/**
+ * Longest front matter read, in characters. Real front matter is a few hundred bytes; the YAML and
+ * TOML parsers (and the line lookup of an error) cost far more per byte than the body does, so
+ * a megabyte of keys, anchors or tags is refused before either parser starts.
+ */
+export const MAX_FRONT_MATTER = 64 * 1024;
+
+function checkFrontMatterSize(block: string): void {
+  if (block.length > MAX_FRONT_MATTER)
+    throw new ArticleError(
+      `the front matter is ${block.length.toLocaleString("en-US")} characters; it is limited to ${MAX_FRONT_MATTER.toLocaleString("en-US")} (put long text in the body)`,
+      1,
+    );
 }
 
 function lines(block: string): number {

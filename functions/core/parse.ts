@@ -3,7 +3,13 @@ import type { Article } from "./article.ts";
 import { dateFromFileName, parseDateValue } from "./dates.ts";
 import { PERSON_LIMITS } from "./config.ts";
 import { ArticleError } from "./errors.ts";
-import { type ArticleFields, FAN_OUT_LIMITS, MAX_FIELD_LENGTH, MAX_TAG_LENGTH, readFields } from "./fields.ts";
+import {
+  type ArticleFields,
+  FAN_OUT_LIMITS,
+  MAX_FIELD_LENGTH,
+  MAX_TAG_LENGTH,
+  readFields,
+} from "./fields.ts";
 import { splitFrontMatter } from "./front-matter.ts";
 import { readHtmlDocument } from "./html.ts";
 import { checkMarkdownShape, firstHeading } from "./markdown-scan.ts";
@@ -166,6 +172,7 @@ function parseJson(text: string): {
   data: Record<string, unknown>;
   lineOf: (key: string) => number | undefined;
 } {
+  checkJsonDepth(text);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -189,6 +196,33 @@ function parseJson(text: string): {
       return index < 0 ? undefined : lineAt(text, index);
     },
   };
+}
+
+/** Deepest nesting of arrays and objects a JSON article may have (its fields need two or three). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Counts brackets outside strings in one pass, before JSON.parse: half a million nested arrays
+ * parse in linear time but hold tens of megabytes of nested values for nothing.
+ */
+function checkJsonDepth(text: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > MAX_JSON_DEPTH)
+        throw new ArticleError(
+          `the JSON nests arrays or objects more than ${MAX_JSON_DEPTH} deep`,
+          lineAt(text, i),
+        );
+    } else if (c === 93 || c === 125) depth--;
+  }
 }
 
 // RFC 8259 tokens, for locating a syntax error.
@@ -292,7 +326,8 @@ function htmlFields(meta: Readonly<Record<string, string>>): ArticleFields {
         `<meta name="keywords"> names ${tags.length} tags; an article may have at most ${FAN_OUT_LIMITS.tags}`,
       );
     const long = tags.find((tag) => tag.length > MAX_TAG_LENGTH);
-    if (long) throw new ArticleError(`<meta name="keywords"> has a tag longer than ${MAX_TAG_LENGTH} characters`);
+    if (long)
+      throw new ArticleError(`<meta name="keywords"> has a tag longer than ${MAX_TAG_LENGTH} characters`);
     fields.tags = tags;
   }
   return fields;

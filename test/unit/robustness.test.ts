@@ -317,3 +317,29 @@ describe("very long bodies are carried by their summary", () => {
     expect(toFeedItem(article, chosen, config).contentHtml).toBe("<p>Given.</p>");
   });
 });
+
+describe("front matter and JSON structure are bounded before their parsers run", () => {
+  it("refuses front matter over 64 KiB, YAML or TOML, on line 1", () => {
+    const keys = Array.from({ length: 8000 }, (_, i) => `k${i}: v`).join("\n");
+    expect(lineOfError(() => parseArticle("a.md", md(`---\ntitle: T\n${keys}\n---\nbody\n`)))).toEqual({
+      message: `the front matter is ${(keys.length + 9).toLocaleString("en-US")} characters; it is limited to 65,536 (put long text in the body)`,
+      line: 1,
+    });
+    const toml = Array.from({ length: 8000 }, (_, i) => `k${i} = "v"`).join("\n");
+    expect(
+      lineOfError(() => parseArticle("a.md", md(`+++\ntitle = "T"\n${toml}\n+++\nbody\n`))).message,
+    ).toMatch(/^the front matter is [\d,]+ characters; it is limited to 65,536/);
+    expect(parseArticle("a.md", md(`---\ntitle: T\nsummary: ${"s".repeat(1900)}\n---\nbody\n`)).title).toBe(
+      "T",
+    );
+  });
+
+  it("refuses JSON nested deeper than 64, counting only brackets outside strings", () => {
+    const deep = `{"title": "T", "content_text": "x", "extra": ${"[".repeat(65)}${"]".repeat(65)}}`;
+    expect(lineOfError(() => parseArticle("a.json", md(deep))).message).toBe(
+      "the JSON nests arrays or objects more than 64 deep",
+    );
+    const inString = `{"title": "T", "content_text": "${"[".repeat(5000)}\\" {{{"}`;
+    expect(parseArticle("a.json", md(inString)).body).toBe(`${"[".repeat(5000)}" {{{`);
+  });
+});
