@@ -215,7 +215,7 @@ function idClaims(entries: readonly PlanEntry[], config: SiteConfig): Map<string
  * make each of its feeds (the main one, its tags', its authors') megabytes on every poll, and
  * rendering it into all of them would cost seconds. The link leads to the full text.
  */
-export const FULL_TEXT_LIMIT = 256 * 1024;
+export const FULL_TEXT_LIMIT = 128 * 1024;
 /** How much of a body is rendered to take its summary from, when its full text is not shown. */
 export const SUMMARY_SOURCE_LIMIT = 32 * 1024;
 
