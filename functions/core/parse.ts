@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Article } from "./article.ts";
-import { dateFromFileName, parseDateValue } from "./dates.ts";
 import { PERSON_LIMITS } from "./config.ts";
+import { dateFromFileName, parseDateValue } from "./dates.ts";
 import { ArticleError } from "./errors.ts";
 import {
   type ArticleFields,
