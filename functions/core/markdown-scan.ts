@@ -9,6 +9,23 @@ import { ArticleError } from "./errors.ts";
 export const MAX_MARKDOWN_DEPTH = 32;
 /** Most emphasis delimiter runs (`*`, `_`, `~`) in one paragraph the parser is given. */
 export const MAX_DELIMITER_RUNS = 2_000;
+/**
+ * Limits on shapes for which marked's rules rescan the rest of a paragraph at every step
+ * (measured: each of these, unbounded, took tens of seconds within 128 KiB):
+ * - columns and cells of a table (every row is padded to the header's count);
+ * - lines of one paragraph inside a list item (its setext-heading rule runs at each line);
+ * - `<!` and `<?` openers in one paragraph (comments, CDATA, declarations: each looks for its
+ *   closer to the end of the paragraph);
+ * - the characters before an `@` (its e-mail autolink rule rescans the word at each character;
+ *   an address is at most 254 characters long).
+ */
+export const MARKDOWN_SHAPE_LIMITS = {
+  tableColumns: 64,
+  tableCells: 20_000,
+  listParagraphLines: 50,
+  htmlOpeners: 100,
+  wordBeforeAt: 254,
+} as const;
 
 const SPACE = 32;
 const TAB = 9;
@@ -65,6 +82,7 @@ export function checkMarkdownShape(body: string, firstLine: number): void {
   let runsLine = firstLine;
   // The fence a code block opened ("```", "~~~~"): no emphasis inside it.
   let fence = "";
+  const paragraph = paragraphShape();
   for (let start = 0; start <= body.length; ) {
     let end = body.indexOf("\n", start);
     if (end < 0) end = body.length;
@@ -79,7 +97,9 @@ export function checkMarkdownShape(body: string, firstLine: number): void {
       );
     }
     const lineRuns = fence ? 0 : delimiterRuns(body, start, end);
-    if (lineRuns === 0 && isBlankLine(body, start, end)) runs = 0;
+    const blank = lineRuns === 0 && isBlankLine(body, start, end);
+    if (!fence) paragraph.line(body, start, end, blank, depth, line);
+    if (blank) runs = 0;
     else {
       if (runs === 0) runsLine = line;
       runs += lineRuns;
@@ -156,4 +176,112 @@ function delimiterRuns(text: string, start: number, end: number): number {
     previous = c;
   }
   return runs;
+}
+
+/** Tracks the shapes of MARKDOWN_SHAPE_LIMITS line by line; throws at the first one over. */
+function paragraphShape(): {
+  line(text: string, start: number, end: number, blank: boolean, depth: number, line: number): void;
+} {
+  const limits = MARKDOWN_SHAPE_LIMITS;
+  let openers = 0;
+  let inList = false;
+  let afterBlank = false;
+  let listLines = 0;
+  let tableColumns = 0;
+  let tableRows = 0;
+  return {
+    line(text, start, end, blank, depth, line) {
+      const fail = (reason: string): never => {
+        throw new ArticleError(reason, line);
+      };
+      if (blank) {
+        openers = 0;
+        listLines = 0;
+        tableColumns = 0;
+        afterBlank = true;
+        return;
+      }
+      const listItem = depth > 0 && isListItem(text, start, end);
+      if (listItem) {
+        inList = true;
+        listLines = 0;
+      } else {
+        if (afterBlank && !isBlank(text.charCodeAt(start))) inList = false;
+        if (inList && ++listLines > limits.listParagraphLines)
+          fail(
+            `a list item has a paragraph of more than ${limits.listParagraphLines} lines; separate them with blank lines`,
+          );
+      }
+      afterBlank = false;
+      const columns = delimiterRowColumns(text, start, end);
+      if (columns > limits.tableColumns)
+        fail(`a table has ${columns} columns; tables are limited to ${limits.tableColumns}`);
+      if (columns > 0) {
+        tableColumns = columns;
+        tableRows = 1;
+      } else if (tableColumns > 0 && ++tableRows * tableColumns > limits.tableCells)
+        fail(`a table has more than ${limits.tableCells.toLocaleString("en-US")} cells; split it`);
+      openers += htmlOpeners(text, start, end);
+      if (openers > limits.htmlOpeners)
+        fail(
+          `a paragraph has more than ${limits.htmlOpeners} "<!" or "<?" (HTML comments, CDATA, declarations); close them or escape the "<"`,
+        );
+      const word = longestWordBeforeAt(text, start, end);
+      if (word > limits.wordBeforeAt)
+        fail(`${word} characters run into an "@" (an e-mail address is at most ${limits.wordBeforeAt})`);
+    },
+  };
+}
+
+/** Whether the line's first container marker is a list marker (not a block quote's ">"). */
+function isListItem(text: string, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && isBlank(text.charCodeAt(i))) i++;
+  return text[i] !== ">" && markerLength(text, i, end) > 0;
+}
+
+/** The cells of a table's delimiter row (`|---|:-:|`), or 0 for any other line. */
+function delimiterRowColumns(text: string, start: number, end: number): number {
+  let pipes = 0;
+  let dashes = false;
+  let cells = 0;
+  let inCell = false;
+  for (let i = start; i < end; i++) {
+    const c = text[i];
+    if (c === "|") {
+      pipes++;
+      inCell = false;
+    } else if (c === "-" || c === ":") {
+      if (c === "-") dashes = true;
+      if (!inCell) cells++;
+      inCell = true;
+    } else if (!isBlank(text.charCodeAt(i))) return 0;
+  }
+  return pipes > 0 && dashes ? cells : 0;
+}
+
+function htmlOpeners(text: string, start: number, end: number): number {
+  let count = 0;
+  for (let i = start; i + 1 < end; i++)
+    if (text.charCodeAt(i) === 60 && (text[i + 1] === "!" || text[i + 1] === "?")) count++;
+  return count;
+}
+
+/** Characters an e-mail's local part may hold (GFM's autolink extension). */
+const LOCAL_PART = new Set(
+  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+/=?_`{|}~-",
+);
+
+/** The longest run of local-part characters directly before an "@" on the line. */
+function longestWordBeforeAt(text: string, start: number, end: number): number {
+  let run = 0;
+  let longest = 0;
+  for (let i = start; i < end; i++) {
+    const c = text[i] as string;
+    if (c === "@") {
+      if (run > longest) longest = run;
+      run = 0;
+    } else run = LOCAL_PART.has(c) ? run + 1 : 0;
+  }
+  return longest;
 }

@@ -8,6 +8,7 @@ import {
   checkMarkdownShape,
   firstHeading,
   MAX_DELIMITER_RUNS,
+  MARKDOWN_SHAPE_LIMITS,
   MAX_MARKDOWN_DEPTH,
 } from "../../functions/core/markdown-scan.ts";
 import { parseArticle } from "../../functions/core/parse.ts";
@@ -341,5 +342,48 @@ describe("front matter and JSON structure are bounded before their parsers run",
     );
     const inString = `{"title": "T", "content_text": "${"[".repeat(5000)}\\" {{{"}`;
     expect(parseArticle("a.json", md(inString)).body).toBe(`${"[".repeat(5000)}" {{{`);
+  });
+});
+
+describe("Markdown shapes marked rescans are bounded before it runs", () => {
+  const shape = (body: string) => {
+    try {
+      checkMarkdownShape(body, 1);
+      return "ok";
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  const limits = MARKDOWN_SHAPE_LIMITS;
+
+  it("tables: at most 64 columns and 20,000 cells", () => {
+    const table = (columns: number, rows: number) =>
+      `${"|a".repeat(columns)}|\n${"|-".repeat(columns)}|\n${"|b|\n".repeat(rows)}`;
+    expect(shape(table(64, 10))).toBe("ok");
+    expect(shape(table(65, 1))).toBe("a table has 65 columns; tables are limited to 64");
+    expect(shape(table(64, 400))).toBe("a table has more than 20,000 cells; split it");
+    expect(shape(`${table(64, 300)}\n${table(64, 300)}`)).toBe("ok");
+    expect(shape("a | b\n--|--\n---\n- - -")).toBe("ok");
+  });
+
+  it("list items: a paragraph of at most 50 lines", () => {
+    const item = (lines: number, indent = "") => `- a\n${`${indent}b\n`.repeat(lines)}`;
+    expect(shape(item(limits.listParagraphLines))).toBe("ok");
+    expect(shape(item(limits.listParagraphLines + 1, "  "))).toBe(
+      "a list item has a paragraph of more than 50 lines; separate them with blank lines",
+    );
+    expect(shape(`${item(40)}\n  ${"b\n  ".repeat(40)}`)).toBe("ok");
+    // A paragraph after the list is not the list's.
+    expect(shape(`${item(10)}\nplain\n${"text\n".repeat(500)}`)).toBe("ok");
+  });
+
+  it("at most 100 '<!' or '<?' a paragraph, and no word over 254 characters before an '@'", () => {
+    expect(shape(`a ${"<!-- x --> ".repeat(100)}`)).toBe("ok");
+    expect(shape(`a ${"<!--".repeat(101)}`)).toMatch(/^a paragraph has more than 100 "<!" or "<\?"/);
+    expect(shape(`${"<?x\n\n".repeat(500)}`)).toBe("ok");
+    expect(shape(`mail ${"a".repeat(254)}@example.com`)).toBe("ok");
+    expect(shape(`x ${"a.".repeat(200)}@`)).toBe(
+      '400 characters run into an "@" (an e-mail address is at most 254)',
+    );
   });
 });
