@@ -123,8 +123,12 @@ export const HOSTILE_CASES: Record<string, HostileCase> = {
     outcome: { reported: /draft: must be true or false, got string "\\u001b\[2J\\u001b\]0;pwned\\u0007OK"/ },
   },
   "values/huge.md": {
-    body: article("Huge value", `lang: ${"x".repeat(900_000)}\n`),
+    body: article("Huge value", `lang: ${"x".repeat(60_000)}\n`),
     outcome: { reported: /lang: is longer than 2000 characters$/ },
+  },
+  "values/huge-front-matter.md": {
+    body: article("Huge front matter", `lang: ${"x".repeat(900_000)}\n`),
+    outcome: { reported: /the front matter is 900,0\d\d characters; it is limited to 65,536/ },
   },
 };
 
