@@ -7,8 +7,8 @@ import { MAX_HTML_DEPTH, sanitizeHtml } from "../../functions/core/html.ts";
 import {
   checkMarkdownShape,
   firstHeading,
-  MAX_DELIMITER_RUNS,
   MARKDOWN_SHAPE_LIMITS,
+  MAX_DELIMITER_RUNS,
   MAX_MARKDOWN_DEPTH,
 } from "../../functions/core/markdown-scan.ts";
 import { parseArticle } from "../../functions/core/parse.ts";
