@@ -93,6 +93,8 @@ export interface FeedIndex {
   readonly nextChange?: number;
   /** When the last regeneration that changed anything finished. */
   readonly generatedAt?: string;
+  /** Media files beside the articles that could not be published, by content key: the reason. */
+  readonly mediaProblems?: Readonly<Record<string, string>>;
 }
 
 export interface ArchiveRefs {
@@ -226,6 +228,9 @@ function decodeHead(
         counts: { articles: Number(counts?.articles) || 0, problems: Number(counts?.problems) || 0 },
         facets: (value.facets ?? {}) as FeedIndex["facets"],
         ...(decodeArchive(value.archive) ? { archive: decodeArchive(value.archive) as ArchiveRefs } : {}),
+        ...(value.mediaProblems && typeof value.mediaProblems === "object"
+          ? { mediaProblems: value.mediaProblems as FeedIndex["mediaProblems"] }
+          : {}),
       },
     };
   }
@@ -571,6 +576,27 @@ export function toRendered(item: FeedItem, hash: string): RenderedEntry {
 
 export function fromRendered(entry: RenderedEntry): FeedItem {
   return { ...entry.item, published: new Date(entry.item.published), updated: new Date(entry.item.updated) };
+}
+
+/**
+ * The head's media problems after a run that looked at `looked` (every media key in a full
+ * rebuild, the batch's in an incremental one) and found `found`.
+ */
+export function withMediaProblems(
+  index: FeedIndex,
+  looked: Iterable<string> | "all",
+  found: readonly ArticleProblem[],
+): FeedIndex {
+  const next: Record<string, string> = looked === "all" ? {} : { ...index.mediaProblems };
+  if (looked !== "all") for (const key of looked) delete next[key];
+  for (const problem of found) next[problem.file] = problem.reason;
+  const { mediaProblems: _old, ...rest } = index;
+  return Object.keys(next).length ? { ...rest, mediaProblems: sortedRecord(next) } : rest;
+}
+
+/** The media problems a head records, as problems. */
+export function mediaProblemsOf(index: FeedIndex): ArticleProblem[] {
+  return Object.entries(index.mediaProblems ?? {}).map(([file, reason]) => ({ file, reason }));
 }
 
 /** The problems recorded in a catalog, in file order. */

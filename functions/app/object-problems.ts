@@ -1,4 +1,5 @@
 import type { ArticleProblem } from "../core/errors.ts";
+import { MAX_MEDIA_BYTES, MEDIA_PREFIX } from "../core/media.ts";
 import { InvalidKeyError } from "../storage/errors.ts";
 import { checkKey } from "../storage/keys.ts";
 
@@ -41,4 +42,25 @@ export async function orProblem<T>(key: string, read: () => Promise<T>): Promise
     if (problem) return problem;
     throw error;
   }
+}
+
+/**
+ * Why a media file beside the articles cannot be published, from its key and size alone (as
+ * listed), or undefined: a name the storage refuses, here or under feeds/media/, or a file over
+ * the size a Lambda copies.
+ */
+export function mediaProblem(key: string, size: number): ArticleProblem | undefined {
+  const refused = keyProblem(key);
+  if (refused) return refused;
+  if (keyProblem(`${MEDIA_PREFIX}${key}`))
+    return {
+      file: key,
+      reason: `the file cannot be published: its name under ${MEDIA_PREFIX} would pass S3's limit of 1,024 bytes; shorten its path`,
+    };
+  if (size > MAX_MEDIA_BYTES)
+    return {
+      file: key,
+      reason: `media file too large (${Math.ceil(size / 1048576)} MiB > ${MAX_MEDIA_BYTES / 1048576} MiB): host it elsewhere and link it with an http(s) URL`,
+    };
+  return undefined;
 }

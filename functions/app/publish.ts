@@ -62,8 +62,9 @@ import {
   shardOf,
   splitCatalog,
   toRendered,
+  withMediaProblems,
 } from "./feed-index.ts";
-import { keyProblem, orProblem } from "./object-problems.ts";
+import { mediaProblem, orProblem } from "./object-problems.ts";
 import { fileBytes, fileEtag, writeIfChanged } from "./write.ts";
 
 /** The version stamp of an object that could not be read (its problem is recorded instead). */
@@ -281,7 +282,7 @@ export async function publishAll(options: PublishOptions): Promise<PublishReport
       if (shard && !known.has(shard.name)) await putShard(output, shard);
     });
     const next: FeedIndex = {
-      ...loaded.index,
+      ...withMediaProblems(loaded.index, "all", media.problems),
       shards: shards.map((shard) => shard?.name ?? ""),
       ...selectCandidates(catalog, now, candidatesFor(config)),
       rendered: outcome.rendered,
@@ -381,11 +382,8 @@ export async function applyChanges(
   const output = withImmutableReads(options.output, CATALOG_PREFIX);
   const keys = [...new Set(options.keys)].filter((key) => sourceKind(key));
   // Media beside articles are copied to (or removed from) feeds/media/ first: no state involved.
-  const media = await syncMedia(
-    content,
-    output,
-    [...new Set(options.keys)].filter((key) => !sourceKind(key) && mediaType(key)),
-  );
+  const mediaKeys = [...new Set(options.keys)].filter((key) => !sourceKind(key) && mediaType(key));
+  const media = await syncMedia(content, output, mediaKeys);
   // Articles parsed in an earlier attempt, by key and hash: a retry re-reads the keys but parses
   // only what changed meanwhile.
   const parses: ParseMemo = new Map();
@@ -692,7 +690,7 @@ export async function applyChanges(
     for (const file of [...mainFiles, ...browserFiles]) feeds[file.key] = fileEtag(file);
     const written = [...changedFiles.map((file) => file.key), ...deletes];
     const head: FeedIndex = {
-      ...index,
+      ...withMediaProblems(index, mediaKeys, media.problems),
       shards: names,
       candidates: next.candidates,
       rendered: outcome.rendered,
@@ -1441,14 +1439,9 @@ async function syncMedia(
   await forEachLimited(keys, READ_CONCURRENCY, async (key) => {
     const target = `${MEDIA_PREFIX}${key}`;
     // A name the storage refuses (here or as published) is this file's problem, not the build's.
-    const refused = keyProblem(key);
-    if (refused || keyProblem(target)) {
-      problems.push(
-        refused ?? {
-          file: key,
-          reason: `the file cannot be published: its name under ${MEDIA_PREFIX} would pass S3's limit of 1,024 bytes; shorten its path`,
-        },
-      );
+    const refused = mediaProblem(key, 0);
+    if (refused) {
+      problems.push(refused);
       return;
     }
     const copied = await orProblem(key, () => copyMedia(content, output, key, target, written, problems));
@@ -1478,10 +1471,7 @@ async function copyMedia(
         written.push(target);
       }
     } else if (source.size > MAX_MEDIA_BYTES) {
-      problems.push({
-        file: key,
-        reason: `media file too large (${Math.ceil(source.size / 1048576)} MiB > ${MAX_MEDIA_BYTES / 1048576} MiB): host it elsewhere and link it with an http(s) URL`,
-      });
+      problems.push(mediaProblem(key, source.size) as ArticleProblem);
       return;
     } else if (!published || published.etag !== source.etag || published.size !== source.size) {
       const object = await content.get(key);
@@ -1576,6 +1566,8 @@ async function readListed(content: Storage, info: ObjectInfo, cache?: ArticleCac
 export async function readArticle(content: Storage, info: ObjectInfo): Promise<Article | ArticleProblem> {
   return (await readListed(content, info)).result;
 }
+
+export { mediaProblem } from "./object-problems.ts";
 
 /** Parses one article, turning a parse failure into a problem that names the file. */
 export function parseOrProblem(key: string, body: Uint8Array): Article | ArticleProblem {

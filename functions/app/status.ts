@@ -1,7 +1,7 @@
 import type { SiteConfig } from "../core/config.ts";
 import type { ArticleProblem } from "../core/errors.ts";
 import type { Storage } from "../storage/port.ts";
-import { indexProblems } from "./feed-index.ts";
+import { indexProblems, mediaProblemsOf } from "./feed-index.ts";
 import { readCatalog } from "./publish.ts";
 
 /** What editors need to know: what was rejected and why, and when the feeds last changed. */
@@ -24,7 +24,11 @@ export async function readStatus(output: Storage, config: SiteConfig): Promise<P
     published: true,
     articles: Object.keys(catalog).length,
     inFeeds: Object.keys(index.rendered).length,
-    rejected: indexProblems(catalog),
+    // Media problems are as the last run that looked at the file found them (a full rebuild
+    // looks at every one; an upload only at its own, when it changes an article too).
+    rejected: [...indexProblems(catalog), ...mediaProblemsOf(index)].sort((a, b) =>
+      a.file < b.file ? -1 : a.file > b.file ? 1 : 0,
+    ),
     ...(index.generatedAt ? { lastRegeneration: index.generatedAt } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import {
   type ArticleCache,
   CONTENT_PREFIX,
+  mediaProblem,
   type PublishReport,
   publishAll,
   readArticle,
@@ -15,6 +16,7 @@ import { buildFeed } from "../core/build.ts";
 import type { SiteConfig } from "../core/config.ts";
 import type { ArticleProblem } from "../core/errors.ts";
 import { ConfigError } from "../core/errors.ts";
+import { mediaType } from "../core/media.ts";
 import { sourceKind } from "../core/parse.ts";
 import { FsStorage } from "../storage/fs-storage.ts";
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from "./config-file.ts";
@@ -231,7 +233,12 @@ async function check(config: SiteConfig, values: Values): Promise<number> {
   const problems: ArticleProblem[] = [];
   let count = 0;
   for await (const info of content.list()) {
-    if (!sourceKind(info.key)) continue;
+    if (!sourceKind(info.key)) {
+      // A media file build would refuse to publish is reported here too.
+      const problem = mediaType(info.key) ? mediaProblem(info.key, info.size) : undefined;
+      if (problem) problems.push(problem);
+      continue;
+    }
     count++;
     // Same reading as build: an oversized file is reported from its size, never read whole (a
     // multi-GiB file would otherwise crash check with ERR_FS_FILE_TOO_LARGE).

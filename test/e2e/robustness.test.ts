@@ -92,9 +92,11 @@ describe("one bad file is that file's problem: build, check and status of a host
     });
     expect(result.code).toBe(1);
     expectReported(result.stdout);
+    // The media file whose published name would be too long is checked too.
+    expect(result.stdout).toMatch(/its name under feeds\/media\/ would pass S3's limit of 1,024 bytes/);
     expect(result.stdout).toMatch(
       new RegExp(
-        `^${Object.keys(ALL_CASES).length} articles checked, ${reportedCases().length} with problems$`,
+        `^${Object.keys(ALL_CASES).length} articles checked, ${reportedCases().length + 1} with problems$`,
         "m",
       ),
     );
@@ -109,6 +111,8 @@ describe("one bad file is that file's problem: build, check and status of a host
       const line = result.stdout.split("\n").find((l) => l.startsWith(`${printed(path)}:`));
       expect(line, path).toMatch(pattern);
     }
+    // Media problems are kept in the private index too.
+    expect(result.stdout).toContain(`content/${LONG_MEDIA}: the file cannot be published`);
     expect(result.stdout).not.toContain(ESC);
   });
 });

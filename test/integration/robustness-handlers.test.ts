@@ -1,6 +1,9 @@
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { readStatus } from "../../functions/app/status.ts";
+import { parseConfig } from "../../functions/core/config.ts";
+import { S3Storage } from "../../functions/storage/s3-storage.ts";
 import { assertValidJsonFeed, assertWellFormedXml } from "../helpers/feed-check.ts";
 import { type HandlerHarness, startHandlerHarness } from "../support/handler-harness.ts";
 import { ALL_CASES, HOSTILE_SITE_URL, publishedTitles, reportedCases } from "../support/hostile-cases.ts";
@@ -90,6 +93,13 @@ describe("hostile uploads through the Lambda handlers on a real S3 API", () => {
     for (const [path, pattern] of reportedCases(CASES))
       expect(problems.get(`content/${path}`), path).toMatch(pattern);
     expect(problems.get(`content/${LONG_MEDIA}`)).toMatch(/would pass S3's limit of 1,024 bytes/);
+    // `feedpub status --bucket` reads the same from the private index.
+    const status = await readStatus(new S3Storage(harness.s3, BUCKET), parseConfig(SITE));
+    const rejected = new Map(status.rejected.map((problem) => [problem.file, problem.reason]));
+    // (Duplicate ids are settled when planning and are not kept in the catalog yet.)
+    for (const [path, pattern] of reportedCases(CASES).filter(([, p]) => !p.source.includes("duplicate id")))
+      expect(rejected.get(path), path).toMatch(pattern);
+    expect(rejected.get(LONG_MEDIA)).toMatch(/would pass S3's limit of 1,024 bytes/);
   }, 120_000);
 
   it("Reconcile rebuilds from the listing without failing on any of them", async () => {
