@@ -178,6 +178,10 @@ function delimiterRuns(text: string, start: number, end: number): number {
   return runs;
 }
 
+function refuse(line: number, reason: string): never {
+  throw new ArticleError(reason, line);
+}
+
 /** Tracks the shapes of MARKDOWN_SHAPE_LIMITS line by line; throws at the first one over. */
 function paragraphShape(): {
   line(text: string, start: number, end: number, blank: boolean, depth: number, line: number): void;
@@ -191,9 +195,6 @@ function paragraphShape(): {
   let tableRows = 0;
   return {
     line(text, start, end, blank, depth, line) {
-      const fail = (reason: string): never => {
-        throw new ArticleError(reason, line);
-      };
       if (blank) {
         openers = 0;
         listLines = 0;
@@ -208,27 +209,32 @@ function paragraphShape(): {
       } else {
         if (afterBlank && !isBlank(text.charCodeAt(start))) inList = false;
         if (inList && ++listLines > limits.listParagraphLines)
-          fail(
+          refuse(
+            line,
             `a list item has a paragraph of more than ${limits.listParagraphLines} lines; separate them with blank lines`,
           );
       }
       afterBlank = false;
       const columns = delimiterRowColumns(text, start, end);
       if (columns > limits.tableColumns)
-        fail(`a table has ${columns} columns; tables are limited to ${limits.tableColumns}`);
+        refuse(line, `a table has ${columns} columns; tables are limited to ${limits.tableColumns}`);
       if (columns > 0) {
         tableColumns = columns;
         tableRows = 1;
       } else if (tableColumns > 0 && ++tableRows * tableColumns > limits.tableCells)
-        fail(`a table has more than ${limits.tableCells.toLocaleString("en-US")} cells; split it`);
+        refuse(line, `a table has more than ${limits.tableCells.toLocaleString("en-US")} cells; split it`);
       openers += htmlOpeners(text, start, end);
       if (openers > limits.htmlOpeners)
-        fail(
+        refuse(
+          line,
           `a paragraph has more than ${limits.htmlOpeners} "<!" or "<?" (HTML comments, CDATA, declarations); close them or escape the "<"`,
         );
       const word = longestWordBeforeAt(text, start, end);
       if (word > limits.wordBeforeAt)
-        fail(`${word} characters run into an "@" (an e-mail address is at most ${limits.wordBeforeAt})`);
+        refuse(
+          line,
+          `${word} characters run into an "@" (an e-mail address is at most ${limits.wordBeforeAt})`,
+        );
     },
   };
 }
