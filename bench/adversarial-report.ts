@@ -117,7 +117,7 @@ export function renderAdversarial(
     `Each file of a generated hostile corpus (bench/adversarial-*.ts; ${results.length} files${run.quick ? " of the quick run" : ""},`,
     `seed ${run.seed}, each ≤ 1 MiB but the size class's files just over it) is published alone as a one-article site`,
     "with the real code (`publishAll` over FsStorage: parsing, validation, the three formats, the archive page and",
-    "every tag and author feed it fans out to), in a fresh process, two at once, each killed after",
+    "every tag and author feed it fans out to), in a fresh process, one at a time, each killed after",
     `${run.capMs / 1000} s. Time is the worker's clock around that work; memory is the peak RSS it adds after the`,
     "modules are loaded and warmed by one small ordinary article (`process.resourceUsage().maxRSS`; for a killed",
     "or crashed worker, the high-water mark read from /proc so far, a lower bound). Budget: ≤ 250 ms and ≤ 64 MB",

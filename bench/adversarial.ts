@@ -1,11 +1,11 @@
 /**
  * The per-article budget on an adversarial corpus: every hostile file of bench/adversarial-*.ts
  * goes through bench/adversarial-worker.ts (a one-article site built with the real code, in a
- * fresh process), at most two at once, each killed after a wall-clock cap. The promise measured:
+ * fresh process), one at a time (two at once on two cores added half to some times), each killed after a wall-clock cap. The promise measured:
  * the slowest article parses and renders in ≤ 250 ms and adds ≤ 64 MB of peak memory.
  *
  *   npx tsx bench/adversarial.ts --repo DIR [--out FILE.json] [--seed N] [--quick]
- *        [--filter REGEX] [--cap-s 60] [--total-cap-s 1800] [--concurrency 2] [--list]
+ *        [--filter REGEX] [--cap-s 60] [--total-cap-s 1800] [--concurrency 1] [--list]
  *
  * --repo is the checkout whose functions/ are measured (this one by default), so an older commit
  * in a git worktree can be measured beside the current code with the same corpus. Also section 6
@@ -211,7 +211,7 @@ export async function runAdversarial(options: RunOptions): Promise<AdversarialRu
       );
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, lane));
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, lane));
   return {
     seed,
     repo,
@@ -273,7 +273,7 @@ async function main(): Promise<void> {
       filter: { type: "string" },
       "cap-s": { type: "string", default: "60" },
       "total-cap-s": { type: "string", default: "1800" },
-      concurrency: { type: "string", default: "2" },
+      concurrency: { type: "string", default: "1" },
       list: { type: "boolean", default: false },
     },
   });
