@@ -169,10 +169,11 @@ function markerLength(text: string, i: number, end: number): number {
 /** Maximal runs of one emphasis character (`**` is one run, `*_*` three). */
 function delimiterRuns(text: string, start: number, end: number): number {
   let runs = 0;
-  let previous = "";
+  let previous = 0;
   for (let i = start; i < end; i++) {
-    const c = text[i] as string;
-    if ((c === "*" || c === "_" || c === "~") && c !== previous) runs++;
+    const c = text.charCodeAt(i);
+    // "*", "_", "~"
+    if ((c === 42 || c === 95 || c === 126) && c !== previous) runs++;
     previous = c;
   }
   return runs;
@@ -274,20 +275,20 @@ function htmlOpeners(text: string, start: number, end: number): number {
 }
 
 /** Characters an e-mail's local part may hold (GFM's autolink extension). */
-const LOCAL_PART = new Set(
-  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+/=?_`{|}~-",
-);
+const LOCAL_PART = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+/=?_`{|}~-")
+  LOCAL_PART[c.charCodeAt(0)] = 1;
 
 /** The longest run of local-part characters directly before an "@" on the line. */
 function longestWordBeforeAt(text: string, start: number, end: number): number {
   let run = 0;
   let longest = 0;
   for (let i = start; i < end; i++) {
-    const c = text[i] as string;
-    if (c === "@") {
+    const c = text.charCodeAt(i);
+    if (c === 64) {
       if (run > longest) longest = run;
       run = 0;
-    } else run = LOCAL_PART.has(c) ? run + 1 : 0;
+    } else run = c < 128 && LOCAL_PART[c] === 1 ? run + 1 : 0;
   }
   return longest;
 }
