@@ -1444,21 +1444,23 @@ async function syncMedia(
       problems.push(refused);
       return;
     }
-    const copied = await orProblem(key, () => copyMedia(content, output, key, target, written, problems));
-    if (copied && typeof copied === "object") problems.push(copied);
+    const problem = await orProblem(key, () => copyMedia(content, output, key, target, written));
+    if (problem) problems.push(problem);
   });
   return { written: [...new Set(written)].sort(), problems };
 }
 
-/** Copies one media file to (or removes it from) feeds/media/ until it matches its source. */
+/**
+ * Copies one media file to (or removes it from) feeds/media/ until it matches its source;
+ * returns its problem when it is too large to copy.
+ */
 async function copyMedia(
   content: Storage,
   output: Storage,
   key: string,
   target: string,
   written: string[],
-  problems: ArticleProblem[],
-): Promise<void> {
+): Promise<ArticleProblem | undefined> {
   let source = await content.head(key);
   // Another invocation may publish a newer version of the same file at the same time: after
   // acting, the source is looked at again, and the work redone if it changed meanwhile, so the
@@ -1471,8 +1473,7 @@ async function copyMedia(
         written.push(target);
       }
     } else if (source.size > MAX_MEDIA_BYTES) {
-      problems.push(mediaProblem(key, source.size) as ArticleProblem);
-      return;
+      return mediaProblem(key, source.size);
     } else if (!published || published.etag !== source.etag || published.size !== source.size) {
       const object = await content.get(key);
       if (object) {
@@ -1482,11 +1483,12 @@ async function copyMedia(
         });
         written.push(target);
       }
-    } else return;
+    } else return undefined;
     const now = await content.head(key);
-    if (now?.etag === source?.etag && now?.size === source?.size) return;
+    if (now?.etag === source?.etag && now?.size === source?.size) return undefined;
     source = now;
   }
+  return undefined;
 }
 
 async function fetchArticle(content: Storage, path: string): Promise<Article | ArticleProblem> {
@@ -1566,8 +1568,6 @@ async function readListed(content: Storage, info: ObjectInfo, cache?: ArticleCac
 export async function readArticle(content: Storage, info: ObjectInfo): Promise<Article | ArticleProblem> {
   return (await readListed(content, info)).result;
 }
-
-export { mediaProblem } from "./object-problems.ts";
 
 /** Parses one article, turning a parse failure into a problem that names the file. */
 export function parseOrProblem(key: string, body: Uint8Array): Article | ArticleProblem {

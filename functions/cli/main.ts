@@ -1,10 +1,10 @@
 import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { mediaProblem } from "../app/object-problems.ts";
 import {
   type ArticleCache,
   CONTENT_PREFIX,
-  mediaProblem,
   type PublishReport,
   publishAll,
   readArticle,
