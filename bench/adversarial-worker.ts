@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_SEED, fileNameOf, findCase } from "./adversarial-corpus.ts";
 import { type Format, materialize } from "./adversarial-gen.ts";
 
-type PublishModule = typeof import("../functions/app/publish.ts");
+type PublishModule = typeof import("../functions/engine/publish.ts");
 type StorageModule = typeof import("../functions/storage/fs-storage.ts");
 type ConfigModule = typeof import("../functions/core/config.ts");
 type Report = Awaited<ReturnType<PublishModule["publishAll"]>>;
@@ -56,10 +56,16 @@ function aliasXmlWriter(repo: string): void {
   };
 }
 
+function publishModule(repo: string): string {
+  const engine = `${repo}/functions/engine/publish.ts`;
+  return existsSync(engine) ? engine : `${repo}/functions/app/publish.ts`;
+}
+
 async function load(repo: string): Promise<Modules> {
   aliasXmlWriter(repo);
   const [publish, storage, config] = await Promise.all([
-    import(`${repo}/functions/app/publish.ts`) as Promise<PublishModule>,
+    // The engine lived in functions/app/ until session 6: older checkouts are measured too.
+    import(publishModule(repo)) as Promise<PublishModule>,
     import(`${repo}/functions/storage/fs-storage.ts`) as Promise<StorageModule>,
     import(`${repo}/functions/core/config.ts`) as Promise<ConfigModule>,
   ]);

@@ -9,14 +9,14 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { parseConfig } from "../functions/core/config.ts";
 import {
   applyChanges,
   CATALOG_PREFIX,
   CONTENT_PREFIX,
   INDEX_KEY,
   publishAll,
-} from "../functions/app/publish.ts";
-import { parseConfig } from "../functions/core/config.ts";
+} from "../functions/engine/publish.ts";
 import { S3Storage } from "../functions/storage/s3-storage.ts";
 import { CountingStorage } from "../test/app/counting-storage.ts";
 import { deployedFunction, invokeFresh, synthesize } from "../test/support/deployed.ts";

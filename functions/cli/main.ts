@@ -1,16 +1,6 @@
 import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { mediaProblem } from "../app/object-problems.ts";
-import {
-  type ArticleCache,
-  CONTENT_PREFIX,
-  type PublishReport,
-  publishAll,
-  readArticle,
-} from "../app/publish.ts";
-import { readStatus } from "../app/status.ts";
-import { notifyHub } from "../app/websub.ts";
 import type { Article } from "../core/article.ts";
 import { buildFeed } from "../core/build.ts";
 import type { SiteConfig } from "../core/config.ts";
@@ -18,6 +8,16 @@ import type { ArticleProblem } from "../core/errors.ts";
 import { ConfigError } from "../core/errors.ts";
 import { mediaType } from "../core/media.ts";
 import { sourceKind } from "../core/parse.ts";
+import { mediaProblem } from "../engine/object-problems.ts";
+import {
+  type ArticleCache,
+  CONTENT_PREFIX,
+  type PublishReport,
+  publishAll,
+  readArticle,
+} from "../engine/publish.ts";
+import { readStatus } from "../engine/status.ts";
+import { notifyHub } from "../engine/websub.ts";
 import { FsStorage } from "../storage/fs-storage.ts";
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from "./config-file.ts";
 import { formatProblem, progressReporter } from "./report.ts";

@@ -1,6 +1,6 @@
 import { S3Client } from "@aws-sdk/client-s3";
-import { CONTENT_PREFIX, type Stores } from "../app/publish.ts";
 import { parseConfig, type SiteConfig } from "../core/config.ts";
+import { CONTENT_PREFIX, type Stores } from "../engine/publish.ts";
 import { S3Storage } from "../storage/s3-storage.ts";
 
 export { CONTENT_PREFIX };

@@ -1,5 +1,5 @@
-import { publishAll } from "../app/publish.ts";
-import { notifyHub } from "../app/websub.ts";
+import { publishAll } from "../engine/publish.ts";
+import { notifyHub } from "../engine/websub.ts";
 import { CONTENT_PREFIX, runtimeFromEnv } from "./env.ts";
 import { log } from "./log.ts";
 

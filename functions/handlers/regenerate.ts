@@ -1,6 +1,6 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { applyChanges } from "../app/publish.ts";
-import { notifyHub } from "../app/websub.ts";
+import { applyChanges } from "../engine/publish.ts";
+import { notifyHub } from "../engine/websub.ts";
 import { CONTENT_PREFIX, runtimeFromEnv } from "./env.ts";
 import { log } from "./log.ts";
 import { keysFromRecord } from "./s3-events.ts";

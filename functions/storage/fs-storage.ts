@@ -118,6 +118,27 @@ export class FsStorage implements Storage {
     await rm(path, { force: true });
   }
 
+  /** MD5s of files this process listed, by path, with the size and mtime they were read at. */
+  private readonly hashed = new Map<string, { size: number; mtimeMs: number; etag: string }>();
+
+  /**
+   * As S3 does, a listing reports the MD5 of a file (articles and feeds are small), so that it
+   * matches what `get` reports and a rebuild can tell unchanged files without reading them again.
+   * Larger files (media) get a version stamp of size and mtime instead, never read here.
+   */
+  private async listedEtag(key: string, info: { size: number; mtimeMs: number }): Promise<string> {
+    const stamp = `"${info.size.toString(16)}-${info.mtimeMs.toString(16)}"`;
+    if (info.size > HASHED_LIST_BYTES) return stamp;
+    const known = this.hashed.get(key);
+    if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return known.etag;
+    // A file this adapter cannot read (a name it refuses, no permission) keeps the stamp: reading
+    // it is what reports its problem.
+    const object = await this.get(key).catch(() => undefined);
+    if (!object) return stamp;
+    this.hashed.set(key, { size: info.size, mtimeMs: info.mtimeMs, etag: object.etag });
+    return object.etag;
+  }
+
   async *list(prefix = ""): AsyncIterable<ObjectInfo> {
     const keys: string[] = [];
     const dirs = new Set<string>();
@@ -134,19 +155,15 @@ export class FsStorage implements Storage {
       for (const [index, key] of batch.entries()) {
         const info = infos[index];
         if (!info?.isFile()) continue;
-        // The ETag here is a cheap version stamp (size and mtime); `get` reports the real MD5.
-        yield {
-          key,
-          etag: `"${info.size.toString(16)}-${info.mtimeMs.toString(16)}"`,
-          lastModified: info.mtime,
-          size: info.size,
-        };
+        yield { key, etag: await this.listedEtag(key, info), lastModified: info.mtime, size: info.size };
       }
     }
   }
 }
 
 const STAT_BATCH = 256;
+/** Files up to this size are listed with their MD5, as S3 lists single-part uploads. */
+const HASHED_LIST_BYTES = 1024 * 1024;
 
 async function walk(dir: string, out: string[], dirs: Set<string>, root = dir): Promise<void> {
   let entries: import("node:fs").Dirent[];

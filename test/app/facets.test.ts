@@ -1,9 +1,9 @@
 import { access, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { applyChanges, publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { facetsOf, slugify } from "../../functions/core/facets.ts";
+import { applyChanges, publishAll } from "../../functions/engine/publish.ts";
 import type { FsStorage } from "../../functions/storage/fs-storage.ts";
 import { assertValidJsonFeed, assertWellFormedXml, readWithAllReaders } from "../helpers/feed-check.ts";
 import { useTempSite, writeContent } from "../support/temp-site.ts";

@@ -1,20 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../functions/core/config.ts";
+import { selectCandidates } from "../../functions/engine/state/candidates.ts";
+import { type IndexEntry, publishedOf, type Rank, ranksAbove } from "../../functions/engine/state/entry.ts";
+import { type FeedIndex, parseIndex, serializeIndex } from "../../functions/engine/state/head.ts";
 import {
-  type FeedIndex,
-  type IndexEntry,
-  parseIndex,
   parseShard,
-  publishedOf,
-  type Rank,
-  ranksAbove,
-  selectCandidates,
-  serializeIndex,
   serializeShard,
   shardCountFor,
   shardOf,
   splitCatalog,
-} from "../../functions/app/feed-index.ts";
-import { parseConfig } from "../../functions/core/config.ts";
+} from "../../functions/engine/state/shards.ts";
 import { lcg } from "../support/random.ts";
 
 const config = parseConfig({ title: "Site", url: "https://example.org/" });

@@ -1,9 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { nameUuid } from "../../functions/core/urls.ts";
+import { publishAll } from "../../functions/engine/publish.ts";
 import { assertValidJsonFeed, assertWellFormedXml, readWithRssParser } from "../helpers/feed-check.ts";
 import { mulberry32 } from "../support/random.ts";
 import { type TempSite, useTempSite, writeContent } from "../support/temp-site.ts";

@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { changedFeedUrls, notifyHub } from "../../functions/app/websub.ts";
 import { assembleFeed, renderFeedFiles } from "../../functions/core/build.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { ConfigError } from "../../functions/core/errors.ts";
+import { changedFeedUrls, notifyHub } from "../../functions/engine/websub.ts";
 import { assertValidJsonFeed, assertWellFormedXml } from "../helpers/feed-check.ts";
 import { startHub, type TestHub } from "../support/hub.ts";
 

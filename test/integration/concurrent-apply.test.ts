@@ -1,7 +1,7 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyChanges, CONTENT_PREFIX, publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
+import { applyChanges, CONTENT_PREFIX, publishAll } from "../../functions/engine/publish.ts";
 import { S3Storage } from "../../functions/storage/s3-storage.ts";
 import { createBucket, type Moto, s3Client, startMoto } from "../support/moto.ts";
 import { catalogPaths } from "../support/state.ts";

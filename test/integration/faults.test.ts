@@ -18,8 +18,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { applyChanges, CONTENT_PREFIX, INDEX_KEY, publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
+import { applyChanges, CONTENT_PREFIX, INDEX_KEY, publishAll } from "../../functions/engine/publish.ts";
 import { S3Storage } from "../../functions/storage/s3-storage.ts";
 import { assertValidJsonFeed, assertWellFormedXml } from "../helpers/feed-check.ts";
 import { FAULT_KINDS, type FaultKind, type FaultyProxy, startFaultyProxy } from "../support/faulty-proxy.ts";

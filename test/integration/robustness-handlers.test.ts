@@ -1,8 +1,8 @@
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { readStatus } from "../../functions/app/status.ts";
 import { parseConfig } from "../../functions/core/config.ts";
+import { readStatus } from "../../functions/engine/status.ts";
 import { S3Storage } from "../../functions/storage/s3-storage.ts";
 import { assertValidJsonFeed, assertWellFormedXml } from "../helpers/feed-check.ts";
 import { type HandlerHarness, startHandlerHarness } from "../support/handler-harness.ts";

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeIfChanged } from "../../functions/app/write.ts";
+import { writeIfChanged } from "../../functions/engine/write.ts";
 import { InvalidKeyError, PreconditionFailedError } from "../../functions/storage/errors.ts";
 import type { ObjectInfo } from "../../functions/storage/port.ts";
 import { S3Storage } from "../../functions/storage/s3-storage.ts";

@@ -16,8 +16,8 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client 
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { CONTENT_PREFIX, INDEX_KEY, publishAll } from "../../functions/app/publish.ts";
 import { parseConfig } from "../../functions/core/config.ts";
+import { CONTENT_PREFIX, INDEX_KEY, publishAll } from "../../functions/engine/publish.ts";
 import { S3Storage } from "../../functions/storage/s3-storage.ts";
 import { type HandlerHarness, startHandlerHarness } from "../support/handler-harness.ts";
 import { mulberry32 } from "../support/random.ts";

@@ -1,4 +1,4 @@
-import { CATALOG_PREFIX, INDEX_KEY } from "../../functions/app/feed-index.ts";
+import { CATALOG_PREFIX, INDEX_KEY } from "../../functions/engine/publish.ts";
 import { FsStorage } from "../../functions/storage/fs-storage.ts";
 import type { Storage } from "../../functions/storage/port.ts";
 

@@ -1,8 +1,9 @@
 import type { SiteConfig } from "../core/config.ts";
 import type { ArticleProblem } from "../core/errors.ts";
 import type { Storage } from "../storage/port.ts";
-import { indexProblems, mediaProblemsOf } from "./feed-index.ts";
-import { readCatalog } from "./publish.ts";
+import { indexProblems } from "./state/entry.ts";
+import { mediaProblemsOf } from "./state/head.ts";
+import { readCatalog } from "./store.ts";
 
 /** What editors need to know: what was rejected and why, and when the feeds last changed. */
 export interface PublishStatus {
