@@ -134,68 +134,23 @@ export function parseConfig(raw: unknown, source = "config"): SiteConfig {
     if (!KNOWN_FIELDS.has(key))
       problems.push(`${key}: unknown setting (known: ${[...KNOWN_FIELDS].join(", ")})`);
   }
-  const str = (field: string, required: boolean): string | undefined => {
-    const value = input[field];
-    if (value === undefined || value === null) {
-      if (required) problems.push(`${field}: is required`);
-      return undefined;
-    }
-    if (typeof value !== "string" || (required && !value.trim())) {
-      problems.push(
-        `${field}: must be a ${required ? "non-empty " : ""}string, got ${JSON.stringify(value)}`,
-      );
-      return undefined;
-    }
-    return value.trim();
-  };
-
-  const title = str("title", true);
-  const urlText = str("url", true);
-  const url = urlText === undefined ? undefined : parseHttpUrl(urlText);
-  if (urlText !== undefined && !url)
-    problems.push(`url: must be an absolute http(s) URL, got ${quote(urlText)}`);
-
-  const feedsText = str("feedsUrl", false);
-  const feedsUrl = feedsText === undefined ? undefined : parseHttpUrl(feedsText);
-  if (feedsText !== undefined && !feedsUrl)
-    problems.push(`feedsUrl: must be an absolute http(s) URL, got ${quote(feedsText)}`);
-
-  const description = str("description", false) ?? "";
-  const language = str("language", false) ?? "en";
+  const read = settingReader(input, problems);
+  const title = read.text("title", true);
+  const url = read.url("url", true);
+  const feedsUrl = read.url("feedsUrl", false);
+  const description = read.text("description", false) ?? "";
+  const language = read.text("language", false) ?? "en";
   if (!LANGUAGE_TAG.test(language))
     problems.push(`language: must be a language tag like "en" or "en-GB", got ${quote(language)}`);
-
   let author: Person | undefined;
   if (input.author !== undefined && input.author !== null) {
     const parsed = parsePerson(input.author);
     if (typeof parsed === "string") problems.push(`author: ${parsed}`);
     else author = parsed;
   }
-
-  let itemLimit = DEFAULT_ITEM_LIMIT;
-  if (input.itemLimit !== undefined && input.itemLimit !== null) {
-    const n = input.itemLimit;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 1000) {
-      problems.push(`itemLimit: must be a whole number from 1 to 1000, got ${JSON.stringify(n)}`);
-    } else itemLimit = n;
-  }
-
-  const permalink = str("permalink", false) ?? DEFAULT_PERMALINK;
-  if (!permalink.startsWith("/")) problems.push(`permalink: must start with "/", got ${quote(permalink)}`);
-  else if (!permalink.match(PERMALINK_TOKEN)?.some((t) => t === ":path" || t === ":slug"))
-    problems.push(
-      `permalink: must contain :path or :slug so every article gets its own link, got ${quote(permalink)}`,
-    );
-  else if (/[?#\\]|\/\.\.?(\/|$)/.test(permalink))
-    problems.push(
-      `permalink: must be a plain path without "?", "#", "\\" or dot segments, got ${quote(permalink)}`,
-    );
-
-  const hubText = str("hub", false);
-  const hub = hubText === undefined ? undefined : parseHttpUrl(hubText);
-  if (hubText !== undefined && !hub)
-    problems.push(`hub: must be an absolute http(s) URL, got ${quote(hubText)}`);
-
+  const itemLimit = readItemLimit(input.itemLimit, problems);
+  const permalink = readPermalink(read.text("permalink", false) ?? DEFAULT_PERMALINK, problems);
+  const hub = read.url("hub", false);
   if (problems.length > 0 || !title || !url) throw new ConfigError(source, problems);
   const siteUrl = withSlash(url);
   return {
@@ -209,4 +164,52 @@ export function parseConfig(raw: unknown, source = "config"): SiteConfig {
     permalink,
     ...(hub ? { hub: hub.href } : {}),
   };
+}
+
+/** Reads of settings that record a problem (and give undefined) instead of throwing. */
+function settingReader(input: Record<string, unknown>, problems: string[]) {
+  const text = (field: string, required: boolean): string | undefined => {
+    const value = input[field];
+    if (value === undefined || value === null) {
+      if (required) problems.push(`${field}: is required`);
+      return undefined;
+    }
+    if (typeof value !== "string" || (required && !value.trim())) {
+      problems.push(
+        `${field}: must be a ${required ? "non-empty " : ""}string, got ${JSON.stringify(value)}`,
+      );
+      return undefined;
+    }
+    return value.trim();
+  };
+  const url = (field: string, required: boolean): URL | undefined => {
+    const written = text(field, required);
+    const parsed = written === undefined ? undefined : parseHttpUrl(written);
+    if (written !== undefined && !parsed)
+      problems.push(`${field}: must be an absolute http(s) URL, got ${quote(written)}`);
+    return parsed;
+  };
+  return { text, url };
+}
+
+function readItemLimit(value: unknown, problems: string[]): number {
+  if (value === undefined || value === null) return DEFAULT_ITEM_LIMIT;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 1000) {
+    problems.push(`itemLimit: must be a whole number from 1 to 1000, got ${JSON.stringify(value)}`);
+    return DEFAULT_ITEM_LIMIT;
+  }
+  return value;
+}
+
+function readPermalink(permalink: string, problems: string[]): string {
+  if (!permalink.startsWith("/")) problems.push(`permalink: must start with "/", got ${quote(permalink)}`);
+  else if (!permalink.match(PERMALINK_TOKEN)?.some((t) => t === ":path" || t === ":slug"))
+    problems.push(
+      `permalink: must contain :path or :slug so every article gets its own link, got ${quote(permalink)}`,
+    );
+  else if (/[?#\\]|\/\.\.?(\/|$)/.test(permalink))
+    problems.push(
+      `permalink: must be a plain path without "?", "#", "\\" or dot segments, got ${quote(permalink)}`,
+    );
+  return permalink;
 }

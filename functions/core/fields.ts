@@ -28,7 +28,48 @@ export function readFields(
   data: Record<string, unknown>,
   lineOf: (key: string) => number | undefined,
 ): ArticleFields {
-  const fail = (key: string, reason: string): never => {
+  const read = fieldReader(data, lineOf);
+  const fields: MutableFields = {};
+  const title = read.text("title");
+  if (title !== undefined) fields.title = title;
+  readDates(read, data, fields);
+  readTags(data, read.fail, fields);
+  const summary = read.text("summary", "description", "excerpt");
+  if (summary) fields.summary = summary;
+  const authors = people(data, read.fail);
+  if (authors.length) fields.authors = authors;
+  readAddresses(read, data, fields);
+  const enclosures = readEnclosures(data, read.fail);
+  if (enclosures.length) fields.enclosures = enclosures;
+  const language = read.text("lang", "language");
+  if (language !== undefined) {
+    if (!/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(language))
+      read.fail(
+        data.lang !== undefined ? "lang" : "language",
+        `must be a language tag like "en", got ${quote(language)}`,
+      );
+    fields.language = language;
+  }
+  return fields;
+}
+
+type MutableFields = { -readonly [K in keyof ArticleFields]: ArticleFields[K] };
+type Fail = (key: string, reason: string) => never;
+
+/** Typed reads of front-matter values, each failing with the key's line. */
+interface FieldReader {
+  readonly fail: Fail;
+  /** The first of the keys that is set, as clean text of at most MAX_FIELD_LENGTH characters. */
+  text(...keys: string[]): string | undefined;
+  date(...keys: string[]): Date | undefined;
+  bool(key: string): boolean | undefined;
+}
+
+function fieldReader(
+  data: Record<string, unknown>,
+  lineOf: (key: string) => number | undefined,
+): FieldReader {
+  const fail: Fail = (key, reason) => {
     throw new ArticleError(`${key}: ${reason}`, lineOf(key));
   };
   const pick = (...keys: string[]): [string, unknown] | undefined => {
@@ -38,51 +79,56 @@ export function readFields(
     }
     return undefined;
   };
-  const text = (...keys: string[]): string | undefined => {
-    const found = pick(...keys);
-    if (!found) return undefined;
-    const [key, value] = found;
-    if (typeof value === "number") return String(value);
-    if (typeof value !== "string") return fail(key, `must be text, got ${describe(value)}`);
-    // Checked before any work on it: a 900 KB value is refused, not cleaned first.
-    if (value.length > 4 * MAX_FIELD_LENGTH)
-      return fail(key, `is longer than ${MAX_FIELD_LENGTH} characters`);
-    const clean = collapseWhitespace(stripForbiddenChars(value));
-    if (clean.length > MAX_FIELD_LENGTH) return fail(key, `is longer than ${MAX_FIELD_LENGTH} characters`);
-    return clean || undefined;
+  return {
+    fail,
+    text(...keys) {
+      const found = pick(...keys);
+      if (!found) return undefined;
+      const [key, value] = found;
+      if (typeof value === "number") return String(value);
+      if (typeof value !== "string") return fail(key, `must be text, got ${describe(value)}`);
+      // Checked before any work on it: a 900 KB value is refused, not cleaned first.
+      if (value.length > 4 * MAX_FIELD_LENGTH)
+        return fail(key, `is longer than ${MAX_FIELD_LENGTH} characters`);
+      const clean = collapseWhitespace(stripForbiddenChars(value));
+      if (clean.length > MAX_FIELD_LENGTH) return fail(key, `is longer than ${MAX_FIELD_LENGTH} characters`);
+      return clean || undefined;
+    },
+    date(...keys) {
+      const found = pick(...keys);
+      if (!found) return undefined;
+      const parsed = parseDateValue(found[1]);
+      return typeof parsed === "string" ? fail(found[0], parsed) : parsed;
+    },
+    bool(key) {
+      const value = data[key];
+      if (value === undefined || value === null) return undefined;
+      if (typeof value === "boolean") return value;
+      if (value === "true" || value === "false") return value === "true";
+      return fail(key, `must be true or false, got ${describe(value)}`);
+    },
   };
-  const date = (...keys: string[]): Date | undefined => {
-    const found = pick(...keys);
-    if (!found) return undefined;
-    const parsed = parseDateValue(found[1]);
-    return typeof parsed === "string" ? fail(found[0], parsed) : parsed;
-  };
-  const bool = (key: string): boolean | undefined => {
-    const value = data[key];
-    if (value === undefined || value === null) return undefined;
-    if (typeof value === "boolean") return value;
-    if (value === "true" || value === "false") return value === "true";
-    return fail(key, `must be true or false, got ${describe(value)}`);
-  };
+}
 
-  const fields: { -readonly [K in keyof ArticleFields]: ArticleFields[K] } = {};
-  const title = text("title");
-  if (title !== undefined) fields.title = title;
-  const published = date("date", "date_published", "published_at");
+/** The dates (Hugo's and Jekyll's names) and the draft flag. */
+function readDates(read: FieldReader, data: Record<string, unknown>, fields: MutableFields): void {
+  const published = read.date("date", "date_published", "published_at");
   if (published) fields.date = published;
-  const updated = date("lastmod", "updated", "modified", "date_modified", "last_modified_at");
+  const updated = read.date("lastmod", "updated", "modified", "date_modified", "last_modified_at");
   if (updated) fields.updated = updated;
-  const publishDate = date("publishDate", "publishdate", "pubdate");
+  const publishDate = read.date("publishDate", "publishdate", "pubdate");
   if (publishDate) fields.publishDate = publishDate;
-  const expiryDate = date("expiryDate", "expirydate", "unpublishdate");
+  const expiryDate = read.date("expiryDate", "expirydate", "unpublishdate");
   if (expiryDate) fields.expiryDate = expiryDate;
-
-  const draft = bool("draft");
+  const draft = read.bool("draft");
   // Jekyll marks unpublished posts with `published: false`.
   const jekyllPublished = typeof data.published === "boolean" ? data.published : undefined;
   if (draft !== undefined || jekyllPublished === false)
     fields.draft = draft === true || jekyllPublished === false;
+}
 
+/** Tags, categories and keywords together, at most FAN_OUT_LIMITS.tags distinct ones. */
+function readTags(data: Record<string, unknown>, fail: Fail, fields: MutableFields): void {
   const tags = [
     ...list(data, "tags", fail),
     ...list(data, "categories", fail),
@@ -95,22 +141,20 @@ export function readFields(
       `names ${distinct.length} tags, categories and keywords; an article may have at most ${FAN_OUT_LIMITS.tags}`,
     );
   if (distinct.length) fields.tags = distinct;
+}
 
-  const summary = text("summary", "description", "excerpt");
-  if (summary) fields.summary = summary;
-
-  const authors = people(data, fail);
-  if (authors.length) fields.authors = authors;
-
-  const id = text("id", "guid");
+/** The id, the slug, the URL and the image: where the article is and what names it. */
+function readAddresses(read: FieldReader, data: Record<string, unknown>, fields: MutableFields): void {
+  const { fail } = read;
+  const id = read.text("id", "guid");
   if (id) fields.id = id;
-  const slug = text("slug");
+  const slug = read.text("slug");
   if (slug !== undefined) {
     if (/[/\\]|^\.{1,2}$/.test(slug))
       fail("slug", `must be a single path segment without "/" or "\\", got ${quote(slug)}`);
     fields.slug = slug;
   }
-  const url = text("url", "permalink");
+  const url = read.text("url", "permalink");
   if (url !== undefined) {
     const key = data.url !== undefined ? "url" : "permalink";
     if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^https?:\/\//i.test(url))
@@ -119,24 +163,12 @@ export function readFields(
       fail(key, `must not contain "..", "\\" or start with "//", got ${quote(url)}`);
     fields.url = url;
   }
-  const image = text("image", "featured_image", "banner_image");
+  const image = read.text("image", "featured_image", "banner_image");
   if (image !== undefined) {
     if (/^[a-z][a-z0-9+.-]*:/i.test(image) && !/^https?:\/\//i.test(image))
       fail("image", `must be a relative path or an http(s) URL, got ${quote(image)}`);
     fields.image = image;
   }
-  const enclosures = readEnclosures(data, fail);
-  if (enclosures.length) fields.enclosures = enclosures;
-  const language = text("lang", "language");
-  if (language !== undefined) {
-    if (!/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(language))
-      fail(
-        data.lang !== undefined ? "lang" : "language",
-        `must be a language tag like "en", got ${quote(language)}`,
-      );
-    fields.language = language;
-  }
-  return fields;
 }
 
 function list(

@@ -64,89 +64,15 @@ export function sourceKind(path: string): SourceKind | undefined {
 export function parseArticle(path: string, bytes: Uint8Array): Article {
   const kind = sourceKind(path);
   if (!kind) throw new ArticleError("not an article file (expected .md, .txt, .html or .json)");
-  if (bytes.byteLength === 0) throw new ArticleError("the file is empty");
-  if (bytes.byteLength > MAX_ARTICLE_BYTES) {
-    throw new ArticleError(tooLargeReason(bytes.byteLength));
-  }
-  if (bytes.includes(0)) throw new ArticleError("the file is binary (it contains NUL bytes), not text");
-  const decoded = decodeUtf8(bytes);
-  if (decoded === undefined) throw new ArticleError("the file is not valid UTF-8 text; save it as UTF-8");
-  const text = normalizeNewlines(decoded);
+  const text = decodeArticle(bytes);
   const hash = createHash("sha1").update(bytes).digest("hex");
-
-  const base = baseName(path);
-  const fromName = dateFromFileName(base);
+  const fromName = dateFromFileName(baseName(path));
   const defaults: ArticleFields = fromName ? { date: fromName.date, slug: fromName.slug } : {};
-
-  let fields: ArticleFields;
-  let format: Article["format"];
-  let body: string;
-  switch (kind) {
-    case "markdown": {
-      const fm = splitFrontMatter(text);
-      fields = readFields(fm.data, fm.lineOf);
-      format = "markdown";
-      body = fm.body;
-      checkMarkdownShape(body, fm.bodyLine);
-      if (fields.title === undefined) {
-        const heading = firstHeading(body);
-        if (heading) fields = { ...fields, title: heading };
-      }
-      break;
-    }
-    case "text": {
-      const match = /^\s*(.*)\n?/.exec(text);
-      const firstLine = match?.[1]?.trim();
-      fields = firstLine ? { title: firstLine } : {};
-      format = "text";
-      body = text.slice(match?.[0].length ?? 0);
-      break;
-    }
-    case "html": {
-      const doc = readHtmlDocument(text);
-      fields = htmlFields(doc.meta);
-      const title = doc.title?.trim() || doc.h1?.trim();
-      if (title) fields = { ...fields, title };
-      if (doc.language && /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(doc.language)) {
-        fields = { ...fields, language: doc.language };
-      }
-      format = "html";
-      body = doc.body;
-      break;
-    }
-    case "json": {
-      const json = parseJson(text);
-      fields = readFields(json.data, json.lineOf);
-      const html = json.data.content_html;
-      const plain = json.data.content_text ?? json.data.content;
-      if (typeof html === "string") {
-        format = "html";
-        body = html;
-      } else if (typeof plain === "string") {
-        format = "text";
-        body = plain;
-      } else {
-        throw new ArticleError("needs content_html or content_text (a string)", json.lineOf("content_html"));
-      }
-      break;
-    }
-  }
-
+  const { fields, format, body } = READERS[kind](text);
   const title = fields.title
     ? truncateWords(collapseWhitespace(stripForbiddenChars(fields.title)), MAX_TITLE_LENGTH)
     : "";
-  if (!title) {
-    throw new ArticleError(
-      kind === "markdown"
-        ? "no title: add `title: ...` to the front matter or start the body with a # heading"
-        : kind === "text"
-          ? "no title: the first line of a text article is its title"
-          : kind === "html"
-            ? "no title: add a <title> or an <h1>"
-            : "no title: add a `title` field",
-      1,
-    );
-  }
+  if (!title) throw new ArticleError(NO_TITLE[kind], 1);
   const { title: _ignored, ...rest } = fields;
   return {
     ...defaults,
@@ -161,6 +87,71 @@ export function parseArticle(path: string, bytes: Uint8Array): Article {
     hash,
   };
 }
+
+/** The file's text, with newlines normalised; refuses what is not UTF-8 text of a bounded size. */
+function decodeArticle(bytes: Uint8Array): string {
+  if (bytes.byteLength === 0) throw new ArticleError("the file is empty");
+  if (bytes.byteLength > MAX_ARTICLE_BYTES) throw new ArticleError(tooLargeReason(bytes.byteLength));
+  if (bytes.includes(0)) throw new ArticleError("the file is binary (it contains NUL bytes), not text");
+  const decoded = decodeUtf8(bytes);
+  if (decoded === undefined) throw new ArticleError("the file is not valid UTF-8 text; save it as UTF-8");
+  return normalizeNewlines(decoded);
+}
+
+interface Read {
+  readonly fields: ArticleFields;
+  readonly format: Article["format"];
+  readonly body: string;
+}
+
+const NO_TITLE: Record<SourceKind, string> = {
+  markdown: "no title: add `title: ...` to the front matter or start the body with a # heading",
+  text: "no title: the first line of a text article is its title",
+  html: "no title: add a <title> or an <h1>",
+  json: "no title: add a `title` field",
+};
+
+/** One reader per source format: its fields, its body and the body's format. */
+const READERS: Record<SourceKind, (text: string) => Read> = {
+  markdown(text) {
+    const fm = splitFrontMatter(text);
+    let fields = readFields(fm.data, fm.lineOf);
+    checkMarkdownShape(fm.body, fm.bodyLine);
+    if (fields.title === undefined) {
+      const heading = firstHeading(fm.body);
+      if (heading) fields = { ...fields, title: heading };
+    }
+    return { fields, format: "markdown", body: fm.body };
+  },
+  text(text) {
+    const match = /^\s*(.*)\n?/.exec(text);
+    const firstLine = match?.[1]?.trim();
+    return {
+      fields: firstLine ? { title: firstLine } : {},
+      format: "text",
+      body: text.slice(match?.[0].length ?? 0),
+    };
+  },
+  html(text) {
+    const doc = readHtmlDocument(text);
+    let fields = htmlFields(doc.meta);
+    const title = doc.title?.trim() || doc.h1?.trim();
+    if (title) fields = { ...fields, title };
+    if (doc.language && /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(doc.language)) {
+      fields = { ...fields, language: doc.language };
+    }
+    return { fields, format: "html", body: doc.body };
+  },
+  json(text) {
+    const json = parseJson(text);
+    const fields = readFields(json.data, json.lineOf);
+    const html = json.data.content_html;
+    const plain = json.data.content_text ?? json.data.content;
+    if (typeof html === "string") return { fields, format: "html", body: html };
+    if (typeof plain === "string") return { fields, format: "text", body: plain };
+    throw new ArticleError("needs content_html or content_text (a string)", json.lineOf("content_html"));
+  },
+};
 
 function baseName(path: string): string {
   const name = path.slice(path.lastIndexOf("/") + 1);

@@ -4,6 +4,7 @@ import { mediaType } from "../core/media.ts";
 import { sourceKind } from "../core/parse.ts";
 import { PreconditionFailedError } from "../storage/errors.ts";
 import { backoff } from "./concurrency.ts";
+import { fileBytes } from "./file-bytes.ts";
 import { syncMedia } from "./media-sync.ts";
 import { movedSince, observeKeys, type ParseMemo } from "./observe.ts";
 import { publishAll } from "./rebuild.ts";
@@ -21,7 +22,6 @@ import {
   withImmutableReads,
 } from "./store.ts";
 import { FEED_CACHE_CONTROL, type Stores } from "./stores.ts";
-import { fileBytes } from "./write.ts";
 
 export interface ApplyReport {
   /** Whether the index changed (and so the feeds were regenerated). */

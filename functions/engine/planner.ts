@@ -5,6 +5,7 @@ import type { ArticleProblem } from "../core/errors.ts";
 import { PlannedCatalog } from "./catalog-view.ts";
 import type { EarlierPlans, Family, FamilyPlan, PlanContext } from "./families/family.ts";
 import { FAMILIES } from "./families/registry.ts";
+import { fileEtag } from "./file-bytes.ts";
 import { Needs, type OutputFile, type StateObject } from "./needs.ts";
 import type { Sources } from "./render.ts";
 import {
@@ -18,7 +19,6 @@ import {
 import type { FeedState } from "./state/feed-state.ts";
 import type { FeedIndex } from "./state/head.ts";
 import { serializeShard, shardCountFor, splitCatalog } from "./state/shards.ts";
-import { fileEtag } from "./write.ts";
 
 /** What the runner saw of one article key. */
 export type Observation =

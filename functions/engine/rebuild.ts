@@ -6,6 +6,7 @@ import { sourceKind } from "../core/parse.ts";
 import { PreconditionFailedError } from "../storage/errors.ts";
 import type { ObjectInfo, Storage } from "../storage/port.ts";
 import { backoff, forEachLimited, READ_CONCURRENCY } from "./concurrency.ts";
+import { fileBytes, fileEtag } from "./file-bytes.ts";
 import { syncMedia } from "./media-sync.ts";
 import { type ArticleCache, readListed, UNREADABLE } from "./observe.ts";
 import type { EnginePlan, Observation } from "./planner.ts";
@@ -23,7 +24,6 @@ import {
   StaleIndexError,
 } from "./store.ts";
 import { FEED_CACHE_CONTROL, type Stores } from "./stores.ts";
-import { fileBytes, fileEtag } from "./write.ts";
 
 export interface PublishOptions extends Stores {
   readonly config: SiteConfig;
@@ -67,120 +67,164 @@ const MD5_ETAG = /^"[0-9a-f]{32}"$/;
  * Afterwards it deletes state objects no index names any more.
  */
 export async function publishAll(options: PublishOptions): Promise<PublishReport> {
-  const { content, output, config } = options;
-  const now = options.now ?? new Date();
-  // A retry lists again but reads only the articles that changed meanwhile.
-  const cache: ArticleCache = options.cache ?? new Map();
-  const memo = new Map<string, RenderedEntry>();
-  let media: Awaited<ReturnType<typeof syncMedia>> | undefined;
-  // Files written by earlier rounds that committed (see the end of the loop).
-  const earlier: string[] = [];
+  const run: RebuildRun = {
+    now: options.now ?? new Date(),
+    // A retry lists again but reads only the articles that changed meanwhile.
+    cache: options.cache ?? new Map(),
+    memo: new Map(),
+    earlier: [],
+  };
   for (let attempt = 1; ; attempt++) {
-    // The index first, then the listing and the bodies: the commit succeeds only if no other
-    // invocation committed since, and what that one committed was read before, so a rebuild
-    // never brings back an older version of an article than the index already holds.
-    const loaded = await loadIndex(output, config);
-    const listing = await listContent(content);
-    const published = await listPublished(output);
-    if (!media) {
-      // Media first, so that feeds never point at a file not published yet; then what has no source.
-      const orphans = [...published.media].filter((key) => !listing.media.has(key));
-      media = await syncMedia(content, output, [...listing.media.keys(), ...orphans]);
-    }
-    let previous: Catalog;
-    try {
-      previous = await loadCatalog(output, loaded);
-    } catch (error) {
-      if (!(error instanceof StaleIndexError)) throw error;
-      if (attempt < MAX_ATTEMPTS) {
-        await backoff(attempt);
-        continue;
-      }
-      // The state is damaged beyond a race: rebuild it; only first-seen dates of undated articles are lost.
-      previous = {};
-    }
-    const force = options.force === true || loaded.state !== "ok" || loaded.legacy !== undefined;
-    const { observed, read } = await observeListing(
-      content,
-      listing.articles,
+    const outcome = await rebuildOnce(options, run, attempt);
+    if (outcome !== "again") return outcome;
+  }
+}
+
+/** What the attempts of one rebuild share. */
+interface RebuildRun {
+  readonly now: Date;
+  readonly cache: ArticleCache;
+  readonly memo: Map<string, RenderedEntry>;
+  /** Media published by the first attempt (media need no state: once is enough). */
+  media?: { written: string[]; problems: ArticleProblem[] };
+  /** Files written by earlier attempts that committed and went round again. */
+  readonly earlier: string[];
+}
+
+async function rebuildOnce(
+  options: PublishOptions,
+  run: RebuildRun,
+  attempt: number,
+): Promise<PublishReport | "again"> {
+  const { content, output, config } = options;
+  const { now } = run;
+  // The index first, then the listing and the bodies: the commit succeeds only if no other
+  // invocation committed since, and what that one committed was read before, so a rebuild
+  // never brings back an older version of an article than the index already holds.
+  const loaded = await loadIndex(output, config);
+  const listing = await listContent(content);
+  const published = await listPublished(output);
+  // Media first, so that feeds never point at a file not published yet; then what has no source.
+  const orphans = [...published.media].filter((key) => !listing.media.has(key));
+  run.media ??= await syncMedia(content, output, [...listing.media.keys(), ...orphans]);
+  const previous = await previousCatalog(output, loaded, attempt);
+  if (previous === "again") return "again";
+  const force = options.force === true || loaded.state !== "ok" || loaded.legacy !== undefined;
+  const { observed, read } = await observeListing(
+    content,
+    listing.articles,
+    previous,
+    force,
+    run.cache,
+    options,
+  );
+  const parts = emptyLoaded();
+  for (const [key, size] of listing.media) parts.media.set(key, size);
+  // Rendered items of other settings are of no use: every feed is made from its articles.
+  if (force) for (const name of stateNames(loaded.index)) parts.states.set(name, null);
+  const plan = await planToCompletion(
+    {
+      config,
+      now,
+      head: loaded.index,
+      full: true,
       previous,
-      force,
-      cache,
-      options,
-    );
-    const parts = emptyLoaded();
-    for (const [key, size] of listing.media) parts.media.set(key, size);
-    // Rendered items of other settings are of no use: every feed is made from its articles.
-    if (force) for (const name of stateNames(loaded.index)) parts.states.set(name, null);
-    const plan = await planToCompletion(
-      {
-        config,
-        now,
-        head: loaded.index,
-        full: true,
-        previous,
-        observed,
-        mediaListed: true,
-        dirty: new Set(),
-        memo,
-      },
-      parts,
-      { content, output, head: loaded.index, tolerant: true },
-    );
-    const head = withMediaProblems(plan.head, "all", media.problems);
-    const { written, unchanged } = await writePlan(
-      output,
-      plan,
-      published.feeds,
-      damagedStates(loaded.index, parts),
-    );
-    try {
-      // An unchanged index is left alone, unless this attempt wrote a file: then the conditional
-      // write is what proves no other invocation committed (and wrote newer feeds) meanwhile.
-      const committed = await commitIndex(
-        output,
-        head,
-        loaded.etag,
-        now,
-        loaded.legacy || written.length > 0 ? undefined : loaded.index,
-      );
-      (committed ? written : unchanged).push(INDEX_KEY);
-      // A rebuild that found nothing to change must not have missed a commit made meanwhile, and
-      // one that committed must not have read an article that changed since (the invocation
-      // handling that change may have found nothing to do in the older index).
-      const stale = committed
-        ? await listingMoved(content, listing)
-        : (await output.head(INDEX_KEY))?.etag !== loaded.etag;
-      if (stale && attempt < MAX_ATTEMPTS) {
-        earlier.push(...written);
-        continue;
-      }
-    } catch (error) {
-      if (error instanceof PreconditionFailedError && attempt < MAX_ATTEMPTS) {
-        await backoff(attempt);
-        continue;
-      }
-      throw error;
+      observed,
+      mediaListed: true,
+      dirty: new Set(),
+      memo: run.memo,
+    },
+    parts,
+    { content, output, head: loaded.index, tolerant: true },
+  );
+  const head = withMediaProblems(plan.head, "all", run.media.problems);
+  const { written, unchanged } = await writePlan(
+    output,
+    plan,
+    published.feeds,
+    damagedStates(loaded.index, parts),
+  );
+  if ((await commitRebuild(options, loaded, head, written, unchanged, attempt, listing, run)) === "again")
+    return "again";
+  // Best effort: a state object left over costs storage, not correctness; the next rebuild tries again.
+  const cleanup = await collectState(output, head, options.stateGraceMs ?? STATE_GRACE_MS).then(
+    () => undefined,
+    (error: Error) => `old catalog shards could not be deleted: ${error.message}`,
+  );
+  const media = run.media;
+  return {
+    ...(cleanup ? { cleanup } : {}),
+    articles: listing.articles.length,
+    read,
+    published: plan.published,
+    problems: [...plan.problems, ...media.problems].sort((a, b) =>
+      a.file < b.file ? -1 : a.file > b.file ? 1 : 0,
+    ),
+    held: plan.held,
+    written: [...media.written, ...new Set([...run.earlier, ...written])],
+    unchanged: unchanged.filter((key) => !run.earlier.includes(key)),
+    retries: attempt - 1,
+    ...(plan.nextChange ? { nextChange: plan.nextChange } : {}),
+  };
+}
+
+/**
+ * Commits the rebuilt index; "again" when the attempt must be made again: another invocation
+ * committed first, or one that committed may have missed what this one read.
+ */
+async function commitRebuild(
+  options: PublishOptions,
+  loaded: LoadedIndex,
+  head: FeedIndex,
+  written: string[],
+  unchanged: string[],
+  attempt: number,
+  listing: ContentListing,
+  run: RebuildRun,
+): Promise<"again" | "done"> {
+  const { content, output } = options;
+  try {
+    // An unchanged index is left alone, unless this attempt wrote a file: then the conditional
+    // write is what proves no other invocation committed (and wrote newer feeds) meanwhile.
+    const unlessSame = loaded.legacy || written.length > 0 ? undefined : loaded.index;
+    const committed = await commitIndex(output, head, loaded.etag, run.now, unlessSame);
+    (committed ? written : unchanged).push(INDEX_KEY);
+    // A rebuild that found nothing to change must not have missed a commit made meanwhile, and
+    // one that committed must not have read an article that changed since (the invocation
+    // handling that change may have found nothing to do in the older index).
+    const stale = committed
+      ? await listingMoved(content, listing)
+      : (await output.head(INDEX_KEY))?.etag !== loaded.etag;
+    if (stale && attempt < MAX_ATTEMPTS) {
+      run.earlier.push(...written);
+      return "again";
     }
-    // Best effort: a state object left over costs storage, not correctness; the next rebuild tries again.
-    const cleanup = await collectState(output, head, options.stateGraceMs ?? STATE_GRACE_MS).then(
-      () => undefined,
-      (error: Error) => `old catalog shards could not be deleted: ${error.message}`,
-    );
-    return {
-      ...(cleanup ? { cleanup } : {}),
-      articles: listing.articles.length,
-      read,
-      published: plan.published,
-      problems: [...plan.problems, ...media.problems].sort((a, b) =>
-        a.file < b.file ? -1 : a.file > b.file ? 1 : 0,
-      ),
-      held: plan.held,
-      written: [...media.written, ...new Set([...earlier, ...written])],
-      unchanged: unchanged.filter((key) => !earlier.includes(key)),
-      retries: attempt - 1,
-      ...(plan.nextChange ? { nextChange: plan.nextChange } : {}),
-    };
+    return "done";
+  } catch (error) {
+    if (error instanceof PreconditionFailedError && attempt < MAX_ATTEMPTS) {
+      await backoff(attempt);
+      return "again";
+    }
+    throw error;
+  }
+}
+
+/** The catalog the loaded index names; "again" when a shard it names is gone (the index moved on). */
+async function previousCatalog(
+  output: Storage,
+  loaded: LoadedIndex,
+  attempt: number,
+): Promise<Catalog | "again"> {
+  try {
+    return await loadCatalog(output, loaded);
+  } catch (error) {
+    if (!(error instanceof StaleIndexError)) throw error;
+    if (attempt < MAX_ATTEMPTS) {
+      await backoff(attempt);
+      return "again";
+    }
+    // The state is damaged beyond a race: rebuild it; only first-seen dates of undated articles are lost.
+    return {};
   }
 }
 
@@ -306,5 +350,3 @@ async function listingMoved(content: Storage, listing: ContentListing): Promise<
   }
   return seenArticles !== articles.size || seenMedia !== listing.media.size;
 }
-
-export type { LoadedIndex };

@@ -6,12 +6,12 @@ import {
   previousPages,
 } from "../../core/archive.ts";
 import { assembleFeed, renderFeedFiles } from "../../core/build.ts";
+import { fileEtag } from "../file-bytes.ts";
 import type { OutputFile, StateObject } from "../needs.ts";
 import { renderItems } from "../render.ts";
 import { type Catalog, comparePaths, type IndexEntry, publishable, publishedOf } from "../state/entry.ts";
 import { type FeedRef, type FeedState, feedRef, serializeFeedState } from "../state/feed-state.ts";
 import type { FeedIndex } from "../state/head.ts";
-import { fileEtag } from "../write.ts";
 import { type Family, type FamilyPlan, incomplete, type PlanContext } from "./family.ts";
 
 /**

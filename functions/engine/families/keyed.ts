@@ -1,5 +1,6 @@
 import { assembleFeed, type FeedScope, renderFeedFiles } from "../../core/build.ts";
 import type { ListedFeed } from "../../core/render/browser.ts";
+import { fileEtag } from "../file-bytes.ts";
 import type { OutputFile, StateObject } from "../needs.ts";
 import { renderItems } from "../render.ts";
 import { candidatesFor, selectCandidates } from "../state/candidates.ts";
@@ -13,7 +14,6 @@ import {
   ranksAbove,
 } from "../state/entry.ts";
 import { type FeedRef, type FeedState, feedRef, serializeFeedState } from "../state/feed-state.ts";
-import { fileEtag } from "../write.ts";
 import { type Family, folderFileKeys, incomplete, type PlanContext } from "./family.ts";
 
 /** One feed of a keyed family, as an entry names it. */

@@ -1,11 +1,11 @@
 import { mainScope } from "../../core/archive.ts";
 import { assembleFeed, renderBrowserFiles, renderFeedFiles } from "../../core/build.ts";
 import type { ListedFeed } from "../../core/render/browser.ts";
+import { fileEtag } from "../file-bytes.ts";
 import { renderItems } from "../render.ts";
 import { candidatesFor, selectCandidates } from "../state/candidates.ts";
 import type { Catalog, IndexEntry, Rank } from "../state/entry.ts";
 import type { FeedIndex } from "../state/head.ts";
-import { fileEtag } from "../write.ts";
 import { newestPage } from "./archive.ts";
 import { type Family, incomplete } from "./family.ts";
 
