@@ -66,7 +66,9 @@ function main(): void {
   const { files, functions } = measure(root);
   const big = [...files].sort((a, b) => b.lines - a.lines);
   const long = [...functions].sort((a, b) => b.lines - a.lines);
-  console.log(`${files.length} files, ${files.reduce((sum, f) => sum + f.lines, 0)} lines, ${functions.length} functions`);
+  console.log(
+    `${files.length} files, ${files.reduce((sum, f) => sum + f.lines, 0)} lines, ${functions.length} functions`,
+  );
   for (const room of big.filter((f) => !over || f.lines > FILE_LIMIT).slice(0, over ? undefined : 10))
     console.log(`file ${String(room.lines).padStart(5)}  ${room.file}`);
   for (const room of long.filter((f) => !over || f.lines > FUNCTION_LIMIT).slice(0, over ? undefined : 15))

@@ -26,8 +26,9 @@ import { createFeedServer, watchAndRebuild } from "./serve.ts";
 const USAGE = `feedpub — articles in, RSS 2.0, Atom 1.0 and JSON Feed 1.1 out
 
 Usage:
-  feedpub build [--content DIR] [--out DIR] [--config FILE] [--strict] [--ping]
+  feedpub build [--content DIR] [--out DIR] [--config FILE] [--strict] [--ping] [--force]
       Write OUT/feeds/rss.xml, atom.xml and feed.json (defaults: content/ -> public/).
+      Reads only articles new or changed since the last build; --force reads every one.
       Bad articles are reported (file:line: reason) and skipped; exit 1 only with --strict.
       --ping: tell the config's WebSub hub which feeds changed (once they are online).
   feedpub check [--content DIR] [--config FILE]
@@ -37,8 +38,9 @@ Usage:
       Listens on 127.0.0.1 only; --host 0.0.0.0 (or another address) serves other machines too.
   feedpub status [--out DIR | --bucket NAME] [--config FILE]
       Print the articles that were rejected (file:line: reason) and when the feeds last changed.
-  feedpub rebuild --bucket NAME [--config FILE]
-      Full rebuild of a deployed bucket from a listing of s3://NAME/content/ (AWS credentials
+  feedpub rebuild --bucket NAME [--config FILE] [--force]
+      Full rebuild of a deployed bucket from a listing of s3://NAME/content/, reading only the
+      articles whose ETag the catalog does not know (--force: every one; AWS credentials
       and region from the environment; AWS_ENDPOINT_URL_S3 for S3-compatible servers). Pings
       the config's WebSub hub about the feeds that changed.
 `;
@@ -51,6 +53,7 @@ const OPTIONS = {
   host: { type: "string", default: "127.0.0.1" },
   strict: { type: "boolean", default: false },
   ping: { type: "boolean", default: false },
+  force: { type: "boolean", default: false },
   bucket: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -63,6 +66,7 @@ type Values = {
   host: string;
   strict: boolean;
   ping: boolean;
+  force: boolean;
   bucket?: string;
 };
 
@@ -143,6 +147,7 @@ async function runBuild(config: SiteConfig, values: Values, cache?: ArticleCache
     content: new FsStorage(values.content),
     output: new FsStorage(values.out),
     ...(cache ? { cache } : {}),
+    ...(values.force ? { force: true } : {}),
     ...(() => {
       const onProgress = progressReporter(process.stderr, "reading articles");
       return onProgress ? { onProgress } : {};
@@ -162,6 +167,8 @@ function printReport(
     `published ${report.published} of ${report.articles} articles` +
       `${skipped ? `, ${skipped} skipped with problems` : ""}` +
       `${report.held.length ? `, ${report.held.length} held back (draft or scheduled)` : ""}` +
+      // A rebuild reads only what changed since the catalog recorded it (all of it with --force).
+      `${report.read < report.articles ? `, ${report.read} read (the others unchanged)` : ""}` +
       ` -> ${where.feeds} (${feeds.length ? `updated ${feeds.map((k) => k.slice(6)).join(", ")}` : "unchanged"})\n`,
   );
 }
@@ -198,7 +205,11 @@ async function rebuild(config: SiteConfig, values: Values): Promise<number> {
     process.stderr.write("feedpub: rebuild needs --bucket NAME\n");
     return 2;
   }
-  const report = await publishAll({ config, ...(await bucketStores(values.bucket)) });
+  const report = await publishAll({
+    config,
+    ...(await bucketStores(values.bucket)),
+    ...(values.force ? { force: true } : {}),
+  });
   printReport(report, values, {
     content: `s3://${values.bucket}/${CONTENT_PREFIX}`,
     feeds: `s3://${values.bucket}/feeds`,

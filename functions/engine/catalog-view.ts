@@ -53,13 +53,20 @@ export class PlannedCatalog implements CatalogView {
     this.merged = undefined;
   }
 
+  /** Paths refused while rendering, so far. */
+  private readonly refused = new Set<string>();
+
   /** How many entries were refused while rendering, so far. */
-  refusals = 0;
+  get refusals(): number {
+    return this.refused.size;
+  }
 
   refuse(path: string, entry: IndexEntry): boolean {
     if (!this.has(path)) return false;
+    // Once per path, and never for an entry this run removed: a feed's stale member is not revived.
+    if (this.refused.has(path) || this.get(path) === undefined) return true;
+    this.refused.add(path);
     this.set(path, entry);
-    this.refusals++;
     return true;
   }
 

@@ -20,6 +20,9 @@ import type { FeedState } from "./state/feed-state.ts";
 import type { FeedIndex } from "./state/head.ts";
 import { serializeShard, shardCountFor, splitCatalog } from "./state/shards.ts";
 
+/** Passes over the families: one, and one more per round of refusals (each refuses a new path). */
+const MAX_PASSES = 64;
+
 /** What the runner saw of one article key. */
 export type Observation =
   | { readonly key: string; readonly kind: "gone" }
@@ -130,7 +133,8 @@ export function plan(input: PlanInput): PlanResult {
   let plans = new Map<string, FamilyPlan>();
   // An article refused while rendering for one family (its body fails, or vanished) leaves every
   // feed: when one was refused after some family had planned, every family plans again with it.
-  for (let refusals = -1; refusals !== view.refusals; ) {
+  for (let refusals = -1, pass = 1; refusals !== view.refusals; pass++) {
+    if (pass > MAX_PASSES) throw new Error("the plan did not settle: articles kept being refused");
     refusals = view.refusals;
     plans = new Map();
     for (const family of families) plans.set(family.name, family.plan(ctx, plans as EarlierPlans));

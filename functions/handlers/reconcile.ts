@@ -7,21 +7,24 @@ const runtime = runtimeFromEnv(process.env);
 
 /**
  * Scheduled full rebuild from a listing of `content/`: repairs anything an event missed and
- * publishes scheduled articles whose time has come.
+ * publishes scheduled articles whose time has come. It reads only the articles whose listed ETag
+ * the catalog does not know; invoked with `{"force": true}` it reads every one.
  */
-export async function handler(): Promise<{
+export async function handler(event?: { force?: unknown }): Promise<{
   published: number;
   problems: number;
   written: readonly string[];
 }> {
   const started = Date.now();
-  const report = await publishAll({ ...runtime.stores, config: runtime.config });
+  const force = event?.force === true;
+  const report = await publishAll({ ...runtime.stores, config: runtime.config, ...(force ? { force } : {}) });
   for (const problem of report.problems) {
     log("warn", "article not published", { key: CONTENT_PREFIX + problem.file, reason: problem.reason });
   }
   if (report.cleanup) log("warn", "state cleanup failed", { reason: report.cleanup });
   log("info", "reconciled", {
     articles: report.articles,
+    read: report.read,
     published: report.published,
     problems: report.problems.length,
     written: report.written,
