@@ -35,7 +35,10 @@ import { seedBody } from "./corpus.ts";
 const BENCH_REPO = fileURLToPath(new URL("..", import.meta.url));
 const BEFORE = fileURLToPath(new URL("./reconcile-before.json", import.meta.url));
 const DEFAULT_OUT = join(BENCH_REPO, "bench/.work/reconcile.json");
-const DEFAULT_MODULE = "functions/app/publish.ts";
+/** The engine's entry: functions/engine/ since session 6, functions/app/ before. */
+function defaultModule(repo: string): string {
+  return existsSync(join(repo, "functions/engine/publish.ts")) ? "functions/engine/publish.ts" : "functions/app/publish.ts";
+}
 const DEFAULT_STORAGE_MODULE = "functions/storage/s3-storage.ts";
 const DEFAULT_CONFIG_MODULE = "functions/core/config.ts";
 const BUCKET = "bench-reconcile";
@@ -224,7 +227,7 @@ function summary(report: unknown): Record<string, unknown> {
 export async function runReconcile(options: ReconcileOptions = {}): Promise<ReconcileRun> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const repo = resolve(options.repo ?? BENCH_REPO);
-  const module = options.module ?? DEFAULT_MODULE;
+  const module = options.module ?? defaultModule(repo);
   const articles = options.articles ?? 10_000;
   const runs = options.runs ?? 3;
   const force = options.force ?? false;
@@ -408,7 +411,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       repo: { type: "string", default: BENCH_REPO },
-      module: { type: "string", default: DEFAULT_MODULE },
+      module: { type: "string" },
       "storage-module": { type: "string", default: DEFAULT_STORAGE_MODULE },
       "config-module": { type: "string", default: DEFAULT_CONFIG_MODULE },
       articles: { type: "string", default: "10000" },
@@ -423,7 +426,7 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(runs) || runs < 1) throw new Error(`--runs: ${values.runs}`);
   const run = await runReconcile({
     repo: values.repo,
-    module: values.module,
+    ...(values.module ? { module: values.module } : {}),
     storageModule: values["storage-module"],
     configModule: values["config-module"],
     articles,

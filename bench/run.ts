@@ -30,6 +30,7 @@ import {
 } from "../test/support/moto.ts";
 import { adversarialSection } from "./adversarial.ts";
 import { generateCorpus, seedBody } from "./corpus.ts";
+import { reconcileSection } from "./reconcile.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
 const WORK = join(REPO, "bench/.work");
@@ -636,6 +637,10 @@ async function main(): Promise<void> {
     } finally {
       await moto.stop();
     }
+  }
+  if (runs(7)) {
+    log("7. a reconcile with nothing changed");
+    await reconcileSection(lines, { articles: BUCKET_ARTICLES, log });
   }
   if (runs(6)) {
     log("6. adversarial corpus, one article at a time");
