@@ -14,12 +14,12 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import Module from "node:module";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_SEED, fileNameOf, findCase } from "./adversarial-corpus.ts";
 import { type Format, materialize } from "./adversarial-gen.ts";
+import { aliasXmlWriter } from "./measured-repo.ts";
 
 type PublishModule = typeof import("../functions/engine/publish.ts");
 type StorageModule = typeof import("../functions/storage/fs-storage.ts");
@@ -40,20 +40,6 @@ interface Modules {
   readonly publish: PublishModule;
   readonly storage: StorageModule;
   readonly config: ConfigModule;
-}
-
-/**
- * feed writes its XML through xml-js, which the CLI, the Lambda bundles and vitest all replace
- * with our own writer (see functions/core/render/xml-writer.ts); so does this process, so that it
- * measures the code that ships. feed is CommonJS: the alias goes into require's resolver.
- */
-function aliasXmlWriter(repo: string): void {
-  const writer = join(repo, "functions/core/render/xml-writer.ts");
-  const cjs = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
-  const resolveFilename = cjs._resolveFilename;
-  cjs._resolveFilename = function (request, ...rest) {
-    return resolveFilename.call(this, request === "xml-js" && existsSync(writer) ? writer : request, ...rest);
-  };
 }
 
 function publishModule(repo: string): string {

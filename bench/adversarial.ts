@@ -11,7 +11,7 @@
  * in a git worktree can be measured beside the current code with the same corpus. Also section 6
  * of `npm run bench` (bench/run.ts), against this checkout.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { adversarialCases, DEFAULT_SEED } from "./adversarial-corpus.ts";
 import { type AdversarialCase, materialize, n } from "./adversarial-gen.ts";
 import { renderAdversarial } from "./adversarial-report.ts";
+import { commitOf } from "./measured-repo.ts";
 
 export { adversarialCases, DEFAULT_SEED } from "./adversarial-corpus.ts";
 
@@ -156,16 +157,6 @@ export function runCase(
       return done({ ...base, ms: null, peakMB: lowerBound, peakAtLeast: true, outcome, wallMs });
     });
   });
-}
-
-function commitOf(repo: string): string {
-  const git = (...args: string[]) =>
-    spawnSync("git", ["-C", repo, ...args], { encoding: "utf8" }).stdout.trim();
-  const commit = git("rev-parse", "--short", "HEAD") || "unknown";
-  // Uncommitted changes under functions/ are what is measured, so say so.
-  return git("status", "--porcelain", "--", "functions")
-    ? `${commit} + uncommitted changes in functions/`
-    : commit;
 }
 
 /** Runs the corpus (or a part of it) through the worker. */

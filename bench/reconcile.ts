@@ -9,7 +9,7 @@
  *
  * --repo is the checkout whose code is measured (this one by default), so an older commit in a
  * git worktree can be measured with the same script; publishAll is imported from --module inside
- * it (default functions/app/publish.ts), and so are the S3 adapter (--storage-module) and the
+ * it (default functions/engine/publish.ts, or functions/app/ in older checkouts), and so are the S3 adapter (--storage-module) and the
  * config parser (--config-module). moto, the counting wrapper and the seed body are this
  * checkout's. --force is passed on to publishAll only when given.
  *
@@ -19,25 +19,26 @@
  *
  * Also `reconcileSection` (section 7 of BENCHMARKS.md, beside bench/reconcile-before.json).
  */
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import Module from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { ObjectInfo, PutOptions, Storage, StoredObject } from "../functions/storage/port.ts";
 import { CountingStorage } from "../test/app/counting-storage.ts";
 import { createBucket, s3Client, startMoto } from "../test/support/moto.ts";
-import { seedBody } from "./corpus.ts";
+import { aliasXmlWriter, commitOf } from "./measured-repo.ts";
+import { seedBucket } from "./seed-bucket.ts";
 
 const BENCH_REPO = fileURLToPath(new URL("..", import.meta.url));
 const BEFORE = fileURLToPath(new URL("./reconcile-before.json", import.meta.url));
 const DEFAULT_OUT = join(BENCH_REPO, "bench/.work/reconcile.json");
 /** The engine's entry: functions/engine/ since session 6, functions/app/ before. */
 function defaultModule(repo: string): string {
-  return existsSync(join(repo, "functions/engine/publish.ts")) ? "functions/engine/publish.ts" : "functions/app/publish.ts";
+  return existsSync(join(repo, "functions/engine/publish.ts"))
+    ? "functions/engine/publish.ts"
+    : "functions/app/publish.ts";
 }
 const DEFAULT_STORAGE_MODULE = "functions/storage/s3-storage.ts";
 const DEFAULT_CONFIG_MODULE = "functions/core/config.ts";
@@ -164,52 +165,6 @@ const median = (values: number[]): number => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 const round1 = (value: number) => Math.round(value * 10) / 10;
-
-function commitOf(repo: string): string {
-  const git = (...args: string[]) =>
-    spawnSync("git", ["-C", repo, ...args], { encoding: "utf8" }).stdout.trim();
-  const commit = git("rev-parse", "--short", "HEAD") || "unknown";
-  // Uncommitted changes under functions/ are what is measured, so say so.
-  return git("status", "--porcelain", "--", "functions")
-    ? `${commit} + uncommitted changes in functions/`
-    : commit;
-}
-
-/**
- * feed writes its XML through xml-js, which the CLI, the Lambda bundles and vitest all replace
- * with our own writer; so does this process (as bench/adversarial-worker.ts does), so that it
- * measures the code that ships. feed is CommonJS: the alias goes into require's resolver.
- */
-function aliasXmlWriter(repo: string): void {
-  const writer = join(repo, "functions/core/render/xml-writer.ts");
-  const cjs = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
-  const resolveFilename = cjs._resolveFilename;
-  cjs._resolveFilename = function (request, ...rest) {
-    return resolveFilename.call(this, request === "xml-js" && existsSync(writer) ? writer : request, ...rest);
-  };
-}
-
-/** bench/run.ts's seedBucket: `count` seed-shaped articles under content/news/, an hour apart. */
-async function seedBucket(s3: S3Client, bucket: string, prefix: string, count: number): Promise<void> {
-  const body = await seedBody();
-  let next = 0;
-  const start = Date.UTC(2020, 0, 1);
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < count) {
-        const i = next++;
-        const date = new Date(start + i * 3_600_000).toISOString();
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: `${prefix}news/article-${String(i).padStart(5, "0")}.md`,
-            Body: `---\ntitle: "Article ${i}"\ndate: ${date}\ntags: [korea, t${i % 37}]\n---\n${body}\n`,
-          }),
-        );
-      }
-    }),
-  );
-}
 
 /** A short, JSON-safe account of publishAll's report (counts, not 10,000 keys). */
 function summary(report: unknown): Record<string, unknown> {

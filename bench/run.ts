@@ -31,6 +31,7 @@ import {
 import { adversarialSection } from "./adversarial.ts";
 import { generateCorpus, seedBody } from "./corpus.ts";
 import { reconcileSection } from "./reconcile.ts";
+import { seedBucket } from "./seed-bucket.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
 const WORK = join(REPO, "bench/.work");
@@ -231,27 +232,6 @@ const BENCH_NOW = new Date();
 const uploadDate = (secondsBefore: number) =>
   new Date(BENCH_NOW.getTime() - secondsBefore * 1000).toISOString();
 
-async function seedBucket(s3: S3Client, bucket: string, count: number): Promise<void> {
-  const body = await seedBody();
-  let next = 0;
-  const start = Date.UTC(2020, 0, 1);
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < count) {
-        const i = next++;
-        const date = new Date(start + i * 3_600_000).toISOString();
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: `${CONTENT_PREFIX}news/article-${String(i).padStart(5, "0")}.md`,
-            Body: `---\ntitle: "Article ${i}"\ndate: ${date}\ntags: [korea, t${i % 37}]\n---\n${body}\n`,
-          }),
-        );
-      }
-    }),
-  );
-}
-
 function counted(moto: Moto, bucket: string) {
   const client = s3Client(moto.endpoint);
   const content = new CountingStorage(new S3Storage(client, bucket, CONTENT_PREFIX));
@@ -262,7 +242,7 @@ function counted(moto: Moto, bucket: string) {
 // 2. One upload into a big bucket, beside a naive rebuild from a full listing.
 async function singleUpload(lines: string[], moto: Moto, s3: S3Client, bucket: string): Promise<void> {
   log(`  seeding ${BUCKET_ARTICLES} articles into moto`);
-  await seedBucket(s3, bucket, BUCKET_ARTICLES);
+  await seedBucket(s3, bucket, CONTENT_PREFIX, BUCKET_ARTICLES);
   const naive = counted(moto, bucket);
   let started = performance.now();
   await publishAll({ content: naive.content, output: naive.output, config, now: BENCH_NOW });

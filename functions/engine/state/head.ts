@@ -23,15 +23,9 @@ import { STATE_VERSION } from "./shards.ts";
  * the family feeds' states it was committed with.
  */
 export const INDEX_KEY = "_state/index.json";
-/**
- * Bumped when parsing or rendering changes what an article becomes: the rendered items of an
- * older engine are then made again, as after a settings change.
- */
-const ENGINE_VERSION = 6;
-
 export interface FeedIndex {
   readonly version: number;
-  /** Fingerprint of the site settings (and engine) the rendered items were made with. */
+  /** Fingerprint of the site settings the rendered items were made with. */
   readonly config: string;
   /** Catalog object name of each shard ("" for an empty shard); the length is the shard count. */
   readonly shards: readonly string[];
@@ -66,10 +60,14 @@ export interface ArchiveRefs {
   readonly pages: Readonly<Record<string, FeedRef>>;
 }
 
+/**
+ * The settings' fingerprint. A head with another one is read as "settings changed": every item
+ * is rendered again and every article read again. (Deliberately the settings alone: a new engine
+ * that changed what an article renders to would have to add its version here, and pay for that
+ * rebuild on every site at its first upload.)
+ */
 export function configFingerprint(config: SiteConfig): string {
-  return createHash("sha1")
-    .update(JSON.stringify({ engine: ENGINE_VERSION, ...config }))
-    .digest("hex");
+  return createHash("sha1").update(JSON.stringify(config)).digest("hex");
 }
 
 export function emptyIndex(config: SiteConfig): FeedIndex {
