@@ -113,7 +113,8 @@ export function plan(input: PlanInput): PlanResult {
     memo: input.memo ?? new Map(),
     needs,
   };
-  const ctx: PlanContext = {
+  const context = (render: boolean): PlanContext => ({
+    render,
     config: input.config,
     now: input.now,
     head: input.head,
@@ -126,20 +127,28 @@ export function plan(input: PlanInput): PlanResult {
       if (state === undefined) needs.states.add(name);
       return state;
     },
-  };
+  });
+  const ctx = context(false);
   const families = input.families ?? FAMILIES;
   const quiet = !input.full && view.changed.size === 0 && input.dirty.size === 0;
   if (quiet && !families.some((family) => family.due(ctx))) return { plan: unchanged(input, problems) };
-  let plans = new Map<string, FamilyPlan>();
-  // An article refused while rendering for one family (its body fails, or vanished) leaves every
-  // feed: when one was refused after some family had planned, every family plans again with it.
+  const runFamilies = (pass: PlanContext) => {
+    const plans = new Map<string, FamilyPlan>();
+    for (const family of families) plans.set(family.name, family.plan(pass, plans as EarlierPlans));
+    return plans;
+  };
+  // Dry passes first (no files). An article refused while rendering for one family (its body
+  // fails, or vanished) leaves every feed: when one was refused after some family had planned,
+  // every family plans again with it.
   for (let refusals = -1, pass = 1; refusals !== view.refusals; pass++) {
     if (pass > MAX_PASSES) throw new Error("the plan did not settle: articles kept being refused");
     refusals = view.refusals;
-    plans = new Map();
-    for (const family of families) plans.set(family.name, family.plan(ctx, plans as EarlierPlans));
+    const plans = runFamilies(ctx);
     if (!needs.empty || [...plans.values()].some((p) => !p.complete)) return { needs };
   }
+  // Nothing is missing: the plan, whole, with its files and state objects.
+  const plans = runFamilies(context(true));
+  if (!needs.empty || [...plans.values()].some((p) => !p.complete)) return { needs };
   return { plan: assemble(input, view, plans, problems) };
 }
 

@@ -152,7 +152,7 @@ function renderPages(ctx: PlanContext, pages: Pages): FamilyPlan {
     );
     if (!outcome.complete) return incomplete(pages.readWhole);
     const scope = archiveScope(config, month, pages.after.get(month));
-    const pageFiles = renderFeedFiles(assembleFeed(config, outcome.items, scope), scope);
+    const pageFiles = ctx.render ? renderFeedFiles(assembleFeed(config, outcome.items, scope), scope) : [];
     const kept: Record<string, IndexEntry> = {};
     for (const path in outcome.entries) {
       const entry = outcome.entries[path] as IndexEntry;
@@ -166,8 +166,9 @@ function renderPages(ctx: PlanContext, pages: Pages): FamilyPlan {
       rendered: outcome.rendered,
       feeds: Object.fromEntries(pageFiles.map((file) => [file.key, fileEtag(file)])),
     };
-    const serialized = serializeFeedState(next);
-    states.push(serialized);
+    // A dry pass (see PlanContext.render) makes no state objects.
+    const serialized = ctx.render ? serializeFeedState(next) : { name: "", body: "" };
+    if (ctx.render) states.push(serialized);
     for (const file of pageFiles) {
       files.push(file);
       const md5 = state?.feeds[file.key];

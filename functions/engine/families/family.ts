@@ -43,6 +43,12 @@ export interface PlanContext {
   state(name: string): FeedState | null | undefined;
   /** Files an attempt that lost its commit wrote or deleted: written again from this plan. */
   readonly dirty: ReadonlySet<string>;
+  /**
+   * False in a dry pass: families plan and render their items but not their files or state
+   * objects. Rounds that end in needs are dry; the plan is made once more, whole, when nothing
+   * is missing, so the feeds are serialised once per run.
+   */
+  readonly render: boolean;
 }
 
 /** The catalog as far as this run knows it. */

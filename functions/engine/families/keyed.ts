@@ -92,8 +92,8 @@ export function keyedFamily(spec: KeyedSpec): Family {
           delete refs[key];
           continue;
         }
-        const serialized = serializeFeedState(made.state);
-        states.push(serialized);
+        const serialized = ctx.render ? serializeFeedState(made.state) : DRY;
+        if (ctx.render) states.push(serialized);
         for (const file of made.files) files.push(file);
         for (const [file, md5] of Object.entries(made.previous?.feeds ?? {})) known.set(file, md5);
         refs[key] = feedRef(made.state.name, serialized.name, made.nextChange);
@@ -117,6 +117,9 @@ export function keyedFamily(spec: KeyedSpec): Family {
     },
   };
 }
+
+/** A dry pass's stand-in for a state object (see PlanContext.render). */
+const DRY = { name: "", body: "" };
 
 interface Group {
   /** As written by the first article (in path order) that uses it. */
@@ -215,7 +218,7 @@ function planFeed(
   if (Object.keys(selected.candidates).length === 0 && !selected.floor)
     return { complete: true, readWhole, files: [], ...(previous ? { previous } : {}) };
   const scope = scopeOf(spec, key, name);
-  const files = renderFeedFiles(assembleFeed(config, outcome.items, scope), scope);
+  const files = ctx.render ? renderFeedFiles(assembleFeed(config, outcome.items, scope), scope) : [];
   const state: FeedState = {
     key,
     name,

@@ -61,10 +61,12 @@ export const mainFeed: Family = {
     const listed: ListedFeed[] = [...earlier.values()]
       .flatMap((plan) => plan.listed)
       .sort((a, b) => (a.paths.rss < b.paths.rss ? -1 : a.paths.rss > b.paths.rss ? 1 : 0));
-    const files = [
-      ...renderFeedFiles(assembleFeed(config, outcome.items, scope), scope),
-      ...renderBrowserFiles(assembleFeed(config, outcome.items), listed),
-    ];
+    const files = ctx.render
+      ? [
+          ...renderFeedFiles(assembleFeed(config, outcome.items, scope), scope),
+          ...renderBrowserFiles(assembleFeed(config, outcome.items), listed),
+        ]
+      : [];
     const nextChange = outcome.plan.nextChange?.getTime();
     const part: Partial<{ -readonly [K in keyof FeedIndex]: FeedIndex[K] }> = {
       candidates: next.candidates,
