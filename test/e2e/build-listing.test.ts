@@ -3,7 +3,8 @@ import { build, makeSite, removeSites, writeArticle } from "./cli.ts";
 
 afterAll(removeSites);
 
-const article = (title: string, date: string) => `---\ntitle: ${title}\ndate: ${date}\n---\nBody of ${title}.\n`;
+const article = (title: string, date: string) =>
+  `---\ntitle: ${title}\ndate: ${date}\n---\nBody of ${title}.\n`;
 
 describe("feedpub build reads only what changed since the last build", () => {
   it("a second build reads nothing, an edit is the one read, --force reads every article", async () => {
@@ -20,11 +21,15 @@ describe("feedpub build reads only what changed since the last build", () => {
     expect(first.stdout).toMatch(/^published 3 of 3 articles -> /);
 
     const again = await build(site);
-    expect(again.stdout).toMatch(/^published 3 of 3 articles, 0 read \(the others unchanged\) -> .*\(unchanged\)\n$/);
+    expect(again.stdout).toMatch(
+      /^published 3 of 3 articles, 0 read \(the others unchanged\) -> .*\(unchanged\)\n$/,
+    );
 
     await writeArticle(site, "b.md", article("Beta, edited", "2026-01-02"));
     const edited = await build(site);
-    expect(edited.stdout).toMatch(/^published 3 of 3 articles, 1 read \(the others unchanged\) -> .*updated rss\.xml/);
+    expect(edited.stdout).toMatch(
+      /^published 3 of 3 articles, 1 read \(the others unchanged\) -> .*updated rss\.xml/,
+    );
 
     const forced = await build(site, "--force");
     expect(forced.code).toBe(0);
