@@ -41,14 +41,53 @@ export const FUNCTION_SIZING = {
  * CloudFront Function (viewer response) with the rule of functions/core/negotiate.ts, written for
  * CloudFront's JavaScript runtime. The infra tests run it against that module for parity.
  */
-export const NEGOTIATE_FUNCTION = `function handler(event) {
+export const NEGOTIATE_FUNCTION = `function parseAccept(accept) {
+  var ranges = [];
+  var parts = accept.split(',');
+  for (var i = 0; i < parts.length; i++) {
+    var params = parts[i].split(';');
+    var range = params[0].trim().toLowerCase().split('/');
+    var token = /^[!#$%&'*+.^_\`|~0-9a-z-]+$/;
+    if (range.length !== 2 || !token.test(range[0]) || !token.test(range[1])) continue;
+    if (range[0] === '*' && range[1] !== '*') continue;
+    var q = 1;
+    var bad = false;
+    for (var j = 1; j < params.length; j++) {
+      var param = params[j].trim().toLowerCase();
+      if (!/^q\\s*=/.test(param)) continue;
+      var weight = param.replace(/^q\\s*=\\s*/, '');
+      if (!/^(?:0(?:\\.\\d{0,3})?|1(?:\\.0{0,3})?)$/.test(weight)) bad = true;
+      else q = Number(weight);
+      break;
+    }
+    if (!bad) ranges.push({ type: range[0], subtype: range[1], q: q, index: i });
+  }
+  return ranges;
+}
+function preference(ranges, type, subtype) {
+  var best = { q: 0, specificity: -1, index: Infinity };
+  for (var i = 0; i < ranges.length; i++) {
+    var r = ranges[i];
+    var s = r.type === type && r.subtype === subtype ? 2 : r.type === type && r.subtype === '*' ? 1 : r.type === '*' ? 0 : -1;
+    if (s > best.specificity) best = { q: r.q, specificity: s, index: r.index };
+  }
+  return best;
+}
+function handler(event) {
   var headers = event.response.headers;
   var type = headers['content-type'] ? headers['content-type'].value : '';
   if (!/^application\\/(rss|atom)\\+xml\\b/i.test(type)) return event.response;
   var vary = headers['vary'] ? headers['vary'].value : '';
   headers['vary'] = { value: vary ? vary + ', Accept' : 'Accept' };
   var accept = event.request.headers['accept'] ? event.request.headers['accept'].value : '';
-  if (/(^|[\\s,])text\\/html\\b/i.test(accept)) headers['content-type'] = { value: 'application/xml; charset=utf-8' };
+  if (!accept) return event.response;
+  var ranges = parseAccept(accept);
+  var own = type.split(';')[0].trim().toLowerCase().split('/');
+  var html = preference(ranges, 'text', 'html');
+  var feed = preference(ranges, own[0], own[1]);
+  var browser = html.q !== 0 && (html.q !== feed.q ? html.q > feed.q
+    : html.specificity !== feed.specificity ? html.specificity > feed.specificity : html.index < feed.index);
+  if (browser) headers['content-type'] = { value: 'application/xml; charset=utf-8' };
   return event.response;
 }`;
 
@@ -111,6 +150,13 @@ export interface FeedSiteProps {
    * @default - none
    */
   readonly hub?: string;
+  /**
+   * Where `feeds/` is served from (absolute http(s) URL), when readers reach it elsewhere than at
+   * the distribution or `domainName` (a proxy on the site's own host). The feeds' self links,
+   * media URLs and the outputs use it.
+   * @default - `https://<domainName or the distribution's domain>/feeds/`
+   */
+  readonly feedsUrl?: string;
 }
 
 /** Properties of a {@link FeedPublisher}. */
@@ -256,7 +302,7 @@ export class FeedPublisher extends Construct {
 
     this.distribution = this.createDistribution(props);
     this.feedsDomainName = props.domainName ?? this.distribution.distributionDomainName;
-    const feedsUrl = `https://${this.feedsDomainName}/${FEEDS_PREFIX}`;
+    const feedsUrl = siteSettings.feedsUrl ?? `https://${this.feedsDomainName}/${FEEDS_PREFIX}`;
 
     const environment = {
       BUCKET_NAME: this.bucket.bucketName,
@@ -305,12 +351,20 @@ export class FeedPublisher extends Construct {
 
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description }).overrideLogicalId(id);
+    output("FeedsUrl", feedsUrl, "Where feeds/ is served: the feedsUrl of feedpub.config.yaml");
+    output("LandingPageUrl", `${feedsUrl}index.html`, "The page to give readers: every feed, to subscribe");
     output("RssFeedUrl", `${feedsUrl}rss.xml`, "RSS 2.0 feed");
     output("AtomFeedUrl", `${feedsUrl}atom.xml`, "Atom 1.0 feed");
     output("JsonFeedUrl", `${feedsUrl}feed.json`, "JSON Feed 1.1");
     output("BucketName", this.bucket.bucketName, "Bucket holding content/, feeds/ and _state/");
     output("ContentPrefix", `s3://${this.bucket.bucketName}/${CONTENT_PREFIX}`, "Upload articles here");
     output("DeadLetterQueueUrl", this.deadLetterQueue.queueUrl, "S3 events that failed five times");
+    // With a custom domain, the target of its DNS record (CNAME or alias).
+    output(
+      "DistributionDomainName",
+      this.distribution.distributionDomainName,
+      "CloudFront's own domain; point a custom domain's DNS here",
+    );
   }
 
   private createFunction(
@@ -587,8 +641,8 @@ function checkCustomDomain(domainName: string | undefined, certificate: ICertifi
 
 /**
  * The site settings as the functions will read them, checked at synth time with the functions' own
- * parser so a bad value fails `cdk synth` rather than every invocation. feedsUrl is left out: it
- * is the distribution's domain, known only at deploy time.
+ * parser so a bad value fails `cdk synth` rather than every invocation. feedsUrl is kept only when
+ * given: by default it is the distribution's domain, known only at deploy time.
  */
 function validatedSiteSettings(props: FeedPublisherProps) {
   const { site } = props;
@@ -601,7 +655,8 @@ function validatedSiteSettings(props: FeedPublisherProps) {
     ...(props.itemLimit !== undefined ? { itemLimit: props.itemLimit } : {}),
     ...(site.permalink !== undefined ? { permalink: site.permalink } : {}),
     ...(site.hub !== undefined ? { hub: site.hub } : {}),
+    ...(site.feedsUrl !== undefined ? { feedsUrl: site.feedsUrl } : {}),
   };
-  const { feedsUrl: _placeholder, ...settings } = parseConfig(raw, "FeedPublisher site settings");
-  return settings;
+  const { feedsUrl, ...settings } = parseConfig(raw, "FeedPublisher site settings");
+  return { ...settings, ...(site.feedsUrl !== undefined ? { feedsUrl } : {}) };
 }

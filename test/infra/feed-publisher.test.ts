@@ -658,6 +658,16 @@ describe("FeedPublisher (default domain)", () => {
         "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8",
         "*/*",
         "TEXT/HTML",
+        // q-values (RFC 9110): q=0 refuses, the higher q wins, the more specific range decides.
+        "text/html;q=0",
+        "text/html;q=0, */*",
+        "text/html;q=0.5, application/rss+xml",
+        "text/html, application/rss+xml;q=0.4, application/atom+xml;q=0.4",
+        "text/*;q=0.9, */*;q=0.1",
+        "text/*, text/html;q=0",
+        "application/rss+xml;q=0.2, text/html;q=0.2",
+        "text/html;q=2, application/rss+xml",
+        "nonsense, text/html",
       ];
       const types = [
         "application/rss+xml; charset=utf-8",

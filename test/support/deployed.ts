@@ -18,9 +18,13 @@ type Template = {
 const REPO = new URL("../..", import.meta.url).pathname;
 const RESULT_MARK = "@@handler-result@@";
 
-/** Runs `cdk synth` offline into `outDir` (no notices, no telemetry). */
+/**
+ * Runs `cdk synth` offline into `outDir` (no notices, no telemetry), with the repository's
+ * feedpub.config.yaml, whose example site url the app refuses unless told this is only a look.
+ */
 export function synthesize(outDir: string): void {
-  const synth = spawnSync("npx", ["cdk", "synth", "--no-notices", "--quiet", "--output", outDir], {
+  const args = ["cdk", "synth", "--no-notices", "--quiet", "-c", "allowExampleUrl=true", "--output", outDir];
+  const synth = spawnSync("npx", args, {
     cwd: REPO,
     env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: "1" },
     encoding: "utf8",
