@@ -11,6 +11,16 @@ export function formatProblem(problem: ArticleProblem, prefix: string): string {
   return escapeControls(`${file}${problem.line !== undefined ? `:${problem.line}` : ""}: ${problem.reason}`);
 }
 
+/** `file: warning: reason`: something to fix that does not keep the article out of the feeds. */
+export function formatWarning(warning: ArticleProblem, prefix: string): string {
+  return formatProblem({ file: warning.file, reason: `warning: ${warning.reason}` }, prefix);
+}
+
+/** "1 warning", "2 warnings". */
+export function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** A progress line for big folders, shown only on an interactive terminal outside CI. */
 export function progressReporter(
   stream: NodeJS.WriteStream,

@@ -105,3 +105,46 @@ export function resolveEnclosure(
     return undefined;
   }
 }
+
+/** What an article names that feeds resolve against the content folder. */
+export interface MediaNames {
+  readonly path: string;
+  readonly image?: string;
+  readonly enclosures?: readonly MediaRef[];
+}
+
+/**
+ * Warnings for the local files an article names that feeds cannot publish: missing from the
+ * content folder, or there but not an image, audio or video file. Either way the feeds would
+ * carry a link on the site to a file feedpub never published, with length 0. Not errors: the
+ * site may host such files itself. URLs (http, https, //host) are not checked.
+ */
+export function mediaWarnings(
+  article: MediaNames,
+  exists: (key: string) => boolean,
+  folder = "content/",
+): { file: string; reason: string }[] {
+  const named = [
+    ...(article.image ? [{ field: "image", ref: article.image }] : []),
+    ...(article.enclosures ?? []).map((media) => ({ field: "enclosure", ref: media.ref })),
+  ];
+  const warnings: { file: string; reason: string }[] = [];
+  const seen = new Set<string>();
+  for (const { field, ref } of named) {
+    const key = mediaKeyOf(article.path, ref);
+    if (key === undefined || seen.has(`${field} ${key}`)) continue;
+    seen.add(`${field} ${key}`);
+    const reason = !exists(key)
+      ? `is not in ${folder}`
+      : !mediaType(key)
+        ? "is not an image, audio or video file that feedpub publishes"
+        : undefined;
+    if (reason)
+      warnings.push({
+        file: article.path,
+        // A short quote: the reference comes from the uploader and may be long.
+        reason: `${field} ${ref.length > 200 ? `${ref.slice(0, 200)}…` : ref} ${reason} (feeds would link to a missing file)`,
+      });
+  }
+  return warnings;
+}
