@@ -1,12 +1,11 @@
 import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { Article } from "../core/article.ts";
 import { buildFeed } from "../core/build.ts";
 import type { SiteConfig } from "../core/config.ts";
 import type { ArticleProblem } from "../core/errors.ts";
 import { ConfigError } from "../core/errors.ts";
-import { mediaType } from "../core/media.ts";
+import { MEDIA_PREFIX, mediaType } from "../core/media.ts";
 import { sourceKind } from "../core/parse.ts";
 import { mediaProblem } from "../engine/object-problems.ts";
 import {
@@ -19,8 +18,10 @@ import {
 import { readStatus } from "../engine/status.ts";
 import { notifyHub } from "../engine/websub.ts";
 import { FsStorage } from "../storage/fs-storage.ts";
+import { parseCommandLine } from "./args.ts";
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from "./config-file.ts";
-import { formatProblem, progressReporter } from "./report.ts";
+import { articleWarnings, builtWarnings } from "./media-check.ts";
+import { countOf, formatProblem, formatWarning, progressReporter } from "./report.ts";
 import { createFeedServer, watchAndRebuild } from "./serve.ts";
 
 const USAGE = `feedpub — articles in, RSS 2.0, Atom 1.0 and JSON Feed 1.1 out
@@ -29,15 +30,19 @@ Usage:
   feedpub build [--content DIR] [--out DIR] [--config FILE] [--strict] [--ping] [--force]
       Write OUT/feeds/rss.xml, atom.xml and feed.json (defaults: content/ -> public/).
       Reads only articles new or changed since the last build; --force reads every one.
-      Bad articles are reported (file:line: reason) and skipped; exit 1 only with --strict.
+      Bad articles are reported (file:line: reason) and skipped; exit 1 only with --strict
+      (which also fails on warnings about the articles it read).
       --ping: tell the config's WebSub hub which feeds changed (once they are online).
-  feedpub check [--content DIR] [--config FILE]
+  feedpub check [--content DIR] [--config FILE] [--strict]
       Validate every article; print file:line: reason; exit 1 on any problem.
+      Warnings (an image or enclosure that is not in the content folder) do not fail it;
+      --strict: they do.
   feedpub serve [--content DIR] [--out DIR] [--config FILE] [--port N] [--host ADDR]
       Build, serve OUT/feeds on http://localhost:8080 (PORT overrides) and rebuild on changes.
       Listens on 127.0.0.1 only; --host 0.0.0.0 (or another address) serves other machines too.
-  feedpub status [--out DIR | --bucket NAME] [--config FILE]
+  feedpub status [--out DIR | --bucket NAME] [--content DIR] [--config FILE]
       Print the articles that were rejected (file:line: reason) and when the feeds last changed.
+      Files are named under --content DIR (default content/): the folder OUT was built from.
   feedpub rebuild --bucket NAME [--config FILE] [--force]
       Full rebuild of a deployed bucket from a listing of s3://NAME/content/, reading only the
       articles whose ETag the catalog does not know (--force: every one; AWS credentials
@@ -71,24 +76,13 @@ type Values = {
 };
 
 export async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<
-    typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>
-  >;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
-  } catch (error) {
-    process.stderr.write(`feedpub: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+  // The command line is judged before the config is read: a typo is reported as a typo.
+  const parsed = parseCommandLine(argv, USAGE, OPTIONS);
+  if ("exit" in parsed) {
+    process[parsed.stream].write(parsed.text);
+    return parsed.exit;
   }
-  const [command, ...extra] = parsed.positionals;
-  if (parsed.values.help || !command) {
-    (parsed.values.help ? process.stdout : process.stderr).write(USAGE);
-    return parsed.values.help ? 0 : 2;
-  }
-  if (extra.length) {
-    process.stderr.write(`feedpub: unexpected argument ${extra[0]}\n\n${USAGE}`);
-    return 2;
-  }
+  const { command } = parsed;
   const values = parsed.values as Values;
   try {
     const config = await loadConfigFile(values.config);
@@ -104,8 +98,8 @@ export async function main(argv: string[]): Promise<number> {
       case "status":
         return await status(config, values);
       default:
-        process.stderr.write(`feedpub: unknown command ${command}\n\n${USAGE}`);
-        return 2;
+        // parseCommandLine knows the commands from USAGE; one listed there but not run here:
+        throw new Error(`feedpub: command ${command} has no implementation`);
     }
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -159,14 +153,22 @@ function printReport(
   report: PublishReport,
   values: Values,
   where = { content: contentPrefix(values), feeds: resolve(values.out, "feeds") },
+  warnings: readonly ArticleProblem[] = [],
 ): void {
   for (const problem of report.problems) process.stderr.write(`${formatProblem(problem, where.content)}\n`);
+  for (const warning of warnings) process.stderr.write(`${formatWarning(warning, where.content)}\n`);
   const skipped = report.problems.filter((p) => !p.file.startsWith("_state/")).length;
-  const feeds = report.written.filter((k) => k.startsWith("feeds/"));
+  const written = report.written.filter((k) => k.startsWith("feeds/"));
+  // The feeds first: copied media (which the media sync writes before them) are named after.
+  const feeds = [
+    ...written.filter((k) => !k.startsWith(MEDIA_PREFIX)),
+    ...written.filter((k) => k.startsWith(MEDIA_PREFIX)),
+  ];
   process.stdout.write(
     `published ${report.published} of ${report.articles} articles` +
       `${skipped ? `, ${skipped} skipped with problems` : ""}` +
       `${report.held.length ? `, ${report.held.length} held back (draft or scheduled)` : ""}` +
+      `${warnings.length ? `, ${countOf(warnings.length, "warning")}` : ""}` +
       // A rebuild reads only what changed since the catalog recorded it (all of it with --force).
       `${report.read < report.articles ? `, ${report.read} read (the others unchanged)` : ""}` +
       ` -> ${where.feeds} (${feeds.length ? `updated ${feeds.map((k) => k.slice(6)).join(", ")}` : "unchanged"})\n`,
@@ -220,10 +222,12 @@ async function rebuild(config: SiteConfig, values: Values): Promise<number> {
 
 async function build(config: SiteConfig, values: Values): Promise<number> {
   if (await contentFolderMissing(values)) return 2;
-  const report = await runBuild(config, values);
-  printReport(report, values);
+  const cache: ArticleCache = new Map();
+  const report = await runBuild(config, values, cache);
+  const warnings = await builtWarnings(new FsStorage(values.content), cache, contentPrefix(values));
+  printReport(report, values, undefined, warnings);
   if (values.ping) await announce(config, report.written);
-  return values.strict && report.problems.length > 0 ? 1 : 0;
+  return values.strict && report.problems.length + warnings.length > 0 ? 1 : 0;
 }
 
 /** WebSub: tells the configured hub which feeds changed; failures are reported, not fatal. */
@@ -242,8 +246,10 @@ async function check(config: SiteConfig, values: Values): Promise<number> {
   const content = new FsStorage(values.content);
   const articles: Article[] = [];
   const problems: ArticleProblem[] = [];
+  const keys = new Set<string>();
   let count = 0;
   for await (const info of content.list()) {
+    keys.add(info.key);
     if (!sourceKind(info.key)) {
       // A media file build would refuse to publish is reported here too.
       const problem = mediaType(info.key) ? mediaProblem(info.key, info.size) : undefined;
@@ -259,9 +265,14 @@ async function check(config: SiteConfig, values: Values): Promise<number> {
   }
   // Build in memory only, to catch what needs all articles at once (duplicate ids).
   problems.push(...buildFeed({ config, articles, seen: {}, now: new Date() }).problems);
+  const warnings = articleWarnings(articles, keys, contentPrefix(values));
   for (const problem of problems) process.stdout.write(`${formatProblem(problem, contentPrefix(values))}\n`);
-  process.stdout.write(`${count} articles checked, ${problems.length} with problems\n`);
-  return problems.length ? 1 : 0;
+  for (const warning of warnings) process.stdout.write(`${formatWarning(warning, contentPrefix(values))}\n`);
+  process.stdout.write(
+    `${count} articles checked, ${problems.length} with problems` +
+      `${warnings.length ? `, ${countOf(warnings.length, "warning")}` : ""}\n`,
+  );
+  return problems.length || (values.strict && warnings.length) ? 1 : 0;
 }
 
 async function serve(config: SiteConfig, values: Values): Promise<number> {

@@ -148,12 +148,45 @@ export function loadYaml(source: string): unknown {
     const lines = source.split("\n");
     const { line, column } = error.mark;
     const reason = explain(error.reason, lines[line]?.[column]);
-    if (line < lines.length) throw new YamlError(reason, true, line + 1, column + 1);
     // js-yaml reports a text that ends too soon (an unclosed quote or list) one line past its end.
-    throw new YamlError(reason, true, lines.length, (lines.at(-1) ?? "").length + 1);
+    const [markLine, markColumn] =
+      line < lines.length ? [line, column] : [lines.length - 1, (lines.at(-1) ?? "").length];
+    const blamed = blameLine(lines, markLine);
+    if (blamed === markLine) throw new YamlError(reason, true, markLine + 1, markColumn + 1);
+    throw new YamlError(reason, true, blamed + 1, (lines[blamed]?.search(/\S|$/) ?? 0) + 1);
   }
   checkAliases(data);
   return data;
+}
+
+/** How many characters blameLine may parse in all: a few parses of real front matter. */
+const BLAME_BUDGET = 512 * 1024;
+
+/**
+ * The line an editor would point at, 0-based. js-yaml marks where it noticed the error, which for
+ * an unclosed quote or list, or a line missing its colon, is a line or more later (often the end).
+ * The culprit is the line after the longest run of whole lines that still reads as fields: a
+ * quote, list or key that spans lines legitimately before it closes again is not blamed.
+ */
+function blameLine(lines: readonly string[], markLine: number): number {
+  let budget = BLAME_BUDGET;
+  for (let end = markLine; end >= 0; end--) {
+    const prefix = lines.slice(0, end).join("\n");
+    budget -= prefix.length;
+    if (budget < 0) return markLine;
+    if (readsAsFields(prefix)) return end;
+  }
+  return markLine;
+}
+
+/** Whether a YAML text loads as a mapping or as nothing (only comments, or blank). */
+function readsAsFields(source: string): boolean {
+  try {
+    const data: unknown = load(source, { schema: SCHEMA });
+    return data == null || (typeof data === "object" && !Array.isArray(data));
+  } catch {
+    return false;
+  }
 }
 
 /** js-yaml's reason for a syntax error, reworded where it would mislead an editor. */

@@ -51,13 +51,27 @@ export function collapseWhitespace(text: string): string {
   return text.replace(/\s+/g, " ").trim();
 }
 
-/** Shortens text to at most `max` characters at a word boundary, adding an ellipsis. */
+/**
+ * Shortens text to at most `max` characters at a word boundary. A cut that falls at the end of a
+ * sentence keeps the sentence's own punctuation and nothing more (`end.…` reads as a typo); a cut
+ * inside a sentence gets an ellipsis, in place of any comma or dash it would follow.
+ */
 export function truncateWords(text: string, max: number): string {
   if (text.length <= max) return text;
   const cut = cutUtf16(text, max - 1);
   const space = cut.lastIndexOf(" ");
-  return `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
+  const kept = (space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd();
+  // Only at a word's end (`example.` of `example.com` is not a sentence); CJK has no spaces.
+  if (WIDE_SENTENCE_END.test(kept) || (SENTENCE_END.test(kept) && /\s/.test(text.charAt(kept.length))))
+    return kept;
+  return `${kept.replace(DANGLING, "")}…`;
 }
+
+/** Sentence-final punctuation, possibly inside closing quotes or brackets. */
+const SENTENCE_END = /[.!?…]["'”’»)\]]*$/u;
+const WIDE_SENTENCE_END = /[。！？]["'”’」』）]*$/u;
+/** What an ellipsis replaces at the end of a cut: it would otherwise read `word,…` or `word.…`. */
+const DANGLING = /[\s,;:.…–—-]+$/u;
 
 /**
  * The first `max` UTF-16 units of `text`, one fewer when the cut would split a surrogate pair:

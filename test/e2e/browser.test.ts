@@ -113,6 +113,19 @@ describe("feeds in a browser (headless Chromium)", () => {
     expect(dom).not.toMatch(/<script|<img|<[^>]*\son\w+=/i);
   }, 90_000);
 
+  it("RSS, Atom and the landing page show each item's date in the same words", async () => {
+    // The text of each item's date line, newest first, as a person reads it.
+    const dates = async (path: string) =>
+      [...(await dumpDom(`${server.base}${path}`)).matchAll(/<p class="date">([\s\S]*?)<\/p>/g)].map((m) =>
+        (m[1] ?? "").replace(/<[^>]*>/g, "").trim(),
+      );
+    const expected = ["1 March 2024", "1 February 2024", "1 January 2024"];
+
+    expect(await dates("/feeds/rss.xml")).toEqual(expected);
+    expect(await dates("/feeds/atom.xml")).toEqual(expected);
+    expect(await dates("/feeds/")).toEqual(expected);
+  }, 90_000);
+
   it("the landing page lists every feed for autodiscovery and the latest items", async () => {
     const dom = await dumpDom(`${server.base}/feeds/`);
     for (const [type, file] of [

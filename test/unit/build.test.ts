@@ -408,6 +408,24 @@ describe("buildFeed: items", () => {
     expect(byUrl["https://news.example.org/long/"]?.endsWith("…")).toBe(true);
   });
 
+  it("a summary cut at a sentence end ends with the period, one cut mid-sentence with an ellipsis", () => {
+    // 276 characters of sentences; the next word runs past the 300-character limit.
+    const sentences = `${Array.from({ length: 5 }, () => "This sentence has exactly ten words in it, you see.").join(" ")} Short tail here.`;
+    const atEnd = `${sentences} Antidisestablishmentarianism is next.`;
+    const midSentence = `${"word ".repeat(70)}and then it goes on.`;
+
+    const result = build({
+      articles: [article({ path: "end.md", body: atEnd }), article({ path: "mid.md", body: midSentence })],
+    });
+
+    const byUrl = Object.fromEntries(result.feed.items.map((i) => [i.url, i.summary]));
+    const end = byUrl["https://news.example.org/end/"] ?? "";
+    expect(end).toBe(sentences);
+    const mid = byUrl["https://news.example.org/mid/"] ?? "";
+    expect(mid.endsWith("word…")).toBe(true);
+    expect(mid).not.toMatch(/[.,]…$/);
+  });
+
   it("feed links come from feedsUrl", () => {
     const result = build({ config: { ...SITE, feedsUrl: "https://cdn.example.net/f/" } });
 

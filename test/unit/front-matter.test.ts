@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ArticleError } from "../../functions/core/errors.ts";
-import { splitFrontMatter } from "../../functions/core/front-matter.ts";
+import { loadYaml, splitFrontMatter, YamlError } from "../../functions/core/front-matter.ts";
 import { articleErrorOf, errorOf } from "./support.ts";
 
 describe("splitFrontMatter: YAML", () => {
@@ -129,6 +129,53 @@ describe("splitFrontMatter: broken YAML fails cleanly", () => {
 
     expect(error.message).toMatch(/^front matter is not valid YAML: \S/);
     expect(error.line).toBe(line);
+  });
+
+  // js-yaml marks where it noticed the error, often a line or more later (for an unclosed quote,
+  // the end of the block); these are the lines a person reading the file points at.
+  it.each([
+    [
+      "an unclosed flow list, fields after it",
+      "---\ntitle: ok\ntags: [a, b\ndate: 2024-01-01\nauthor: x\n---\n",
+      3,
+    ],
+    [
+      "an unclosed flow mapping, fields after it",
+      "---\ntitle: ok\nauthor: {name: x\ndate: 2024-01-01\n---\n",
+      3,
+    ],
+    [
+      "a list left open over two lines",
+      "---\ntitle: ok\ntags: [a,\n  b\ndate: 2024-01-01\nslug: s\n---\n",
+      3,
+    ],
+    ["an unclosed double quote, fields after it", '---\ntitle: "Hello\ndate: 2024-01-01\nslug: s\n---\n', 2],
+    ["an unclosed single quote, fields after it", "---\ntitle: 'Hello\ndate: 2024-01-01\n---\n", 2],
+    ["a line with no colon", "---\ntitle: ok\njust some words\ndate: 2024-01-01\nslug: s\n---\n", 3],
+    ["a missing space after the colon", "---\ntitle:Hello\ndate: 2024-01-01\n---\n", 2],
+    ["a key indented too deep", "---\ntitle: ok\ndate: 2024-01-01\n  tags: x\nslug: s\n---\n", 4],
+    [
+      "a nested key indented too little",
+      "---\ntitle: ok\nauthor:\n  name: x\n email: y\ndate: 2024\n---\n",
+      5,
+    ],
+    ["a list item out of line", "---\ntitle: ok\ntags:\n  - a\n - b\ndate: 2024\n---\n", 5],
+    ["a tab in the indentation", "---\ntitle: ok\nauthor:\n\tname: x\ndate: 2024\n---\n", 4],
+    ["an error after comments and blank lines", "---\n# a comment\n\ntitle: ok\ntags: [a\nslug: s\n---\n", 5],
+    // A list that spans lines and closes is fine: the quote after it is what is wrong.
+    ["an unclosed quote after a multi-line list", '---\ntags: [a,\n  b]\ntitle: "Hello\nslug: s\n---\n', 4],
+  ])("reports %s on the line a person would point at", (_name, text, line) => {
+    const error = articleErrorOf(() => splitFrontMatter(text));
+
+    expect(error.message).toMatch(/^front matter is not valid YAML: \S/);
+    expect(error.line).toBe(line);
+  });
+
+  it("gives loadYaml's line and column in the text it read (feedpub.config.yaml)", () => {
+    const error = errorOf(() => loadYaml('title: ok\nurl: "https://example.org/\nlanguage: en\n'));
+
+    expect(error).toBeInstanceOf(YamlError);
+    expect([(error as YamlError).line, (error as YamlError).column]).toEqual([2, 1]);
   });
 
   it("reports front matter that is never closed", () => {

@@ -50,6 +50,23 @@ describe("small text helpers", () => {
     expect(truncateWords("alpha beta gamma delta", 15).length).toBeLessThanOrEqual(15);
   });
 
+  it("truncateWords ends a cut at a sentence end with its punctuation only, never `.…`", () => {
+    expect(truncateWords("One two three. Four five six seven", 20)).toBe("One two three.");
+    expect(truncateWords("Is it over? Not quite yet, no", 14)).toBe("Is it over?");
+    expect(truncateWords('He said "stop." Then he left town', 19)).toBe('He said "stop."');
+    expect(truncateWords("In 2024 (as planned.) it grew more", 24)).toBe("In 2024 (as planned.)");
+    expect(truncateWords("雨が降った。風も強かった。明日は晴れるでしょう", 14)).toBe(
+      "雨が降った。風も強かった。",
+    );
+    // Cut inside a sentence: the ellipsis, in place of a comma or dash it would follow.
+    expect(truncateWords("One two three, four five six seven", 20)).toBe("One two three…");
+    expect(truncateWords("One two three — four five six seven", 20)).toBe("One two three…");
+    // A period inside a word is no sentence end, and the ellipsis replaces it.
+    expect(truncateWords("see example.com/path/to/the/page for more", 13)).toBe("see example…");
+    expect(truncateWords("wait…what is going on here", 6)).toBe("wait…");
+    expect(truncateWords("end. start", 10)).toBe("end. start");
+  });
+
   it("lineAt counts lines from 1", () => {
     const text = "a\nbb\n\nc";
 

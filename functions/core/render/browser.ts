@@ -20,11 +20,45 @@ export function withStylesheet(xml: string, href: string): string {
   return `${xml.slice(0, end)}\n${stylesheetInstruction(href)}${xml.slice(end)}`;
 }
 
+/** The months in English, as the pages show them. */
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+/** `|01=January|02=February|...|`: XSLT 1.0 has no maps, so the stylesheet looks months up in text. */
+const MONTH_TABLE = `|${MONTHS.map((name, i) => `${String(i + 1).padStart(2, "0")}=${name}`).join("|")}|`;
+/** `|Jan=01|Feb=02|...|`: RSS dates (RFC 822) name the month. */
+const RFC822_MONTHS = `|${MONTHS.map((name, i) => `${name.slice(0, 3)}=${String(i + 1).padStart(2, "0")}`).join("|")}|`;
+
+/** A date as the browser pages show it: "1 March 2024" (UTC), as the stylesheets' "date" template. */
+export function displayDate(date: Date): string {
+  return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+}
+
 const XSL_HEAD = `<?xml version="1.0" encoding="utf-8"?>
 <!-- feedpub: shows this feed as a page in a browser. Feed readers ignore it. -->
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
   xmlns:atom="http://www.w3.org/2005/Atom" exclude-result-prefixes="atom">
-  <xsl:output method="html" encoding="utf-8" doctype-system="about:legacy-compat"/>`;
+  <xsl:output method="html" encoding="utf-8" doctype-system="about:legacy-compat"/>
+  <!-- One date format for both pages (and index.html): "1 March 2024", the UTC day. -->
+  <xsl:template name="date">
+    <xsl:param name="year"/>
+    <xsl:param name="month"/>
+    <xsl:param name="day"/>
+    <time datetime="{concat($year, '-', $month, '-', $day)}">
+      <xsl:value-of select="concat(number($day), ' ', substring-before(substring-after('${MONTH_TABLE}', concat('|', $month, '=')), '|'), ' ', $year)"/>
+    </time>
+  </xsl:template>`;
 
 function page(
   format: string,
@@ -65,7 +99,12 @@ export const RSS_XSL = `${XSL_HEAD}
           <xsl:for-each select="item">
             <article>
               <h2><a href="{link}"><xsl:value-of select="title"/></a></h2>
-              <p class="date"><xsl:value-of select="pubDate"/></p>
+              <p class="date"><xsl:call-template name="date">
+                <!-- pubDate is RFC 822 as feedpub writes it: "Fri, 01 Mar 2024 09:00:00 GMT". -->
+                <xsl:with-param name="year" select="substring(pubDate, 13, 4)"/>
+                <xsl:with-param name="month" select="substring-before(substring-after('${RFC822_MONTHS}', concat('|', substring(pubDate, 9, 3), '=')), '|')"/>
+                <xsl:with-param name="day" select="substring(pubDate, 6, 2)"/>
+              </xsl:call-template></p>
               <p><xsl:value-of select="description" disable-output-escaping="yes"/></p>
             </article>
           </xsl:for-each>`,
@@ -90,7 +129,11 @@ export const ATOM_XSL = `${XSL_HEAD}
           <xsl:for-each select="atom:entry">
             <article>
               <h2><a href="{atom:link[@rel='alternate' or not(@rel)][1]/@href}"><xsl:value-of select="atom:title" disable-output-escaping="yes"/></a></h2>
-              <p class="date"><xsl:value-of select="substring(atom:published, 1, 10)"/></p>
+              <p class="date"><xsl:call-template name="date">
+                <xsl:with-param name="year" select="substring(atom:published, 1, 4)"/>
+                <xsl:with-param name="month" select="substring(atom:published, 6, 2)"/>
+                <xsl:with-param name="day" select="substring(atom:published, 9, 2)"/>
+              </xsl:call-template></p>
               <p><xsl:value-of select="atom:summary" disable-output-escaping="yes"/></p>
             </article>
           </xsl:for-each>`,
@@ -160,7 +203,7 @@ export function renderLandingPage(feed: FeedModel, others: readonly ListedFeed[]
     const title = escapeHtml(item.title);
     return (
       `<li><h3>${url ? `<a href="${attr(url)}">${title}</a>` : title}</h3>` +
-      `<p class="date"><time datetime="${item.published.toISOString()}">${item.published.toISOString().slice(0, 10)}</time></p>` +
+      `<p class="date"><time datetime="${item.published.toISOString()}">${displayDate(item.published)}</time></p>` +
       `<p>${escapeHtml(item.summary)}</p></li>`
     );
   });
