@@ -22,7 +22,7 @@ import { parseCommandLine } from "./args.ts";
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from "./config-file.ts";
 import { articleWarnings, builtWarnings } from "./media-check.ts";
 import { countOf, formatProblem, formatWarning, progressReporter } from "./report.ts";
-import { createFeedServer, watchAndRebuild } from "./serve.ts";
+import { createFeedServer, settingsReloader, watchAndRebuild } from "./serve.ts";
 
 const USAGE = `feedpub — articles in, RSS 2.0, Atom 1.0 and JSON Feed 1.1 out
 
@@ -38,7 +38,9 @@ Usage:
       Warnings (an image or enclosure that is not in the content folder) do not fail it;
       --strict: they do.
   feedpub serve [--content DIR] [--out DIR] [--config FILE] [--port N] [--host ADDR]
-      Build, serve OUT/feeds on http://localhost:8080 (PORT overrides) and rebuild on changes.
+      Build, serve OUT/feeds on http://localhost:8080/feeds/ (PORT overrides) and rebuild on
+      every change to the content folder or the config file (an invalid config is reported
+      and the last good feeds stay served).
       Listens on 127.0.0.1 only; --host 0.0.0.0 (or another address) serves other machines too.
   feedpub status [--out DIR | --bucket NAME] [--content DIR] [--config FILE]
       Print the articles that were rejected (file:line: reason) and when the feeds last changed.
@@ -285,10 +287,14 @@ async function serve(config: SiteConfig, values: Values): Promise<number> {
   }
   const cache: ArticleCache = new Map();
   let scheduled: NodeJS.Timeout | undefined;
+  const settings = settingsReloader(values.config, config);
   const rebuild = async () => {
     const started = performance.now();
     try {
-      const report = await runBuild(config, values, cache);
+      // An invalid config file was reported; the last good feeds stay served.
+      const current = await settings();
+      if (!current) return;
+      const report = await runBuild(current, values, cache);
       printReport(report, values);
       process.stdout.write(`rebuilt in ${Math.round(performance.now() - started)} ms\n`);
       clearTimeout(scheduled);
@@ -302,7 +308,10 @@ async function serve(config: SiteConfig, values: Values): Promise<number> {
     }
   };
   await mkdir(values.content, { recursive: true });
-  const watcher = watchAndRebuild(values.content, rebuild);
+  // The config file too: an edit of the settings rebuilds with them.
+  const watcher = watchAndRebuild(values.content, values.config, rebuild);
+  // Scanned before the first build reads the folder, so that no change made meanwhile is missed.
+  await watcher.ready;
   await rebuild();
   const server = createFeedServer(new FsStorage(join(values.out, "feeds")));
   try {
@@ -313,7 +322,7 @@ async function serve(config: SiteConfig, values: Values): Promise<number> {
   } catch (error) {
     // Say what to do instead of crashing with a stack trace, and stop watching: an open watcher
     // would keep the process alive after main() returns.
-    watcher.close();
+    await watcher.close();
     clearTimeout(scheduled);
     const code = (error as NodeJS.ErrnoException).code;
     process.stderr.write(
@@ -330,7 +339,7 @@ async function serve(config: SiteConfig, values: Values): Promise<number> {
   // Signal handlers first, then the "serving" line: whoever waits for that line may stop us at once.
   const stopped = new Promise<void>((done) => {
     const stop = () => {
-      watcher.close();
+      void watcher.close();
       clearTimeout(scheduled);
       server.close(() => done());
       server.closeAllConnections();
@@ -338,8 +347,10 @@ async function serve(config: SiteConfig, values: Values): Promise<number> {
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+  const base = `http://${displayHost(values.host)}:${actual}/feeds/`;
   process.stdout.write(
-    `serving http://${displayHost(values.host)}:${actual}/feeds/rss.xml, atom.xml, feed.json; watching ${resolve(values.content)}\n`,
+    `serving ${base} (the landing page) and ${base}rss.xml, atom.xml, feed.json; ` +
+      `watching ${resolve(values.content)} and ${resolve(values.config)}\n`,
   );
   await stopped;
   return 0;

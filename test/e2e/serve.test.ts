@@ -108,6 +108,10 @@ describe("feedpub serve", () => {
     expect(server.port).toBeGreaterThan(0);
     expect(server.stdout()).toMatch(/^published 2 of 2 articles/m);
     expect(server.stderr()).toBe("");
+    // The banner names the landing page (served at /feeds/) as well as the feeds.
+    expect(server.stdout()).toContain(
+      `serving http://localhost:${server.port}/feeds/ (the landing page) and http://localhost:${server.port}/feeds/rss.xml, atom.xml, feed.json;`,
+    );
   });
 
   it.each(FEEDS)("GET $path: 200, $type, ETag, Last-Modified, the bytes on disk", async ({ path, type }) => {
