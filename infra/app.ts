@@ -6,6 +6,8 @@
  *   cdk deploy -c siteTitle="My blog" -c siteUrl=https://blog.example.org/ -c siteDescription=...
  *     -c siteLanguage=en -c authorName="Ann" -c authorEmail=ann@example.org -c itemLimit=50
  *     -c domainName=feeds.example.org -c certificateArn=arn:aws:acm:us-east-1:...
+ *     -c alarmEmail=ops@example.org (subscribed to the alarm topic; keep it in cdk.json's context,
+ *     since a deploy without it removes the subscription)
  * A site url on an example domain is refused unless `-c allowExampleUrl=true` (npm run synth).
  */
 import { pathToFileURL } from "node:url";

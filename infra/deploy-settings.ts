@@ -10,6 +10,7 @@ import { parseConfig, parseHttpUrl, type SiteConfig } from "../functions/core/co
 import { ConfigError } from "../functions/core/errors.ts";
 import { loadYaml } from "../functions/core/front-matter.ts";
 import { quote } from "../functions/core/text.ts";
+import { alarmEmailProblem } from "./alarms.ts";
 import type { FeedpubStackProps } from "./feedpub-stack.ts";
 
 /** Where a problem with the context values is reported from. */
@@ -24,7 +25,7 @@ const OVERRIDES = {
   itemLimit: "itemLimit",
 } as const;
 const PERSON_KEYS = ["authorName", "authorEmail"] as const;
-const DEPLOY_KEYS = ["config", "domainName", "certificateArn", "allowExampleUrl"] as const;
+const DEPLOY_KEYS = ["config", "domainName", "certificateArn", "alarmEmail", "allowExampleUrl"] as const;
 const KNOWN_KEYS: readonly string[] = [...Object.keys(OVERRIDES), ...PERSON_KEYS, ...DEPLOY_KEYS];
 
 /** Reserved for documentation (RFC 2606): a site there can have no readers. */
@@ -61,6 +62,8 @@ export async function deploySettings(context: Record<string, unknown>): Promise<
   const certificateArn = text(value("certificateArn"));
   problems.push(...domainProblems(domainName, certificateArn));
   const allowExample = allowExampleUrl(value("allowExampleUrl"), problems);
+  const alarmEmail = text(value("alarmEmail"));
+  problems.push(...alarmEmailProblems(alarmEmail, allowExample));
   if (problems.length > 0) throw new ConfigError(CONTEXT_SOURCE, problems);
   const feedsUrl = ownFeedsUrl(file, fromFile.feedsUrl, domainName);
   if (!allowExample) refuseExampleUrl(site.url, value("siteUrl") !== undefined, file);
@@ -78,6 +81,7 @@ export async function deploySettings(context: Record<string, unknown>): Promise<
       },
       itemLimit: site.itemLimit,
       ...(domainName ? { domainName } : {}),
+      ...(alarmEmail ? { alarmEmail } : {}),
     },
     ...(certificateArn ? { certificateArn } : {}),
   };
@@ -186,6 +190,21 @@ function domainProblems(domainName: string | undefined, certificateArn: string |
       `-c certificateArn: CloudFront takes certificates from us-east-1 only, this one is in ${region}; request one there`,
     );
   return problems;
+}
+
+/**
+ * The address the alarms go to. One at a domain reserved for documentation would deploy fine and
+ * deliver nothing, the one failure alarms exist to prevent; allowed only for a stack to look at.
+ */
+function alarmEmailProblems(address: string | undefined, allowExample: boolean): string[] {
+  if (address === undefined) return [];
+  const problem = alarmEmailProblem(address);
+  if (problem) return [`-c alarmEmail: ${problem}`];
+  const domain = address.slice(address.lastIndexOf("@") + 1);
+  if (allowExample || !EXAMPLE_HOST.test(domain.toLowerCase())) return [];
+  return [
+    `-c alarmEmail: ${quote(address)} is at an example domain, where no one receives the alarms; give an address that is read (or -c allowExampleUrl=true to only look at the stack)`,
+  ];
 }
 
 function allowExampleUrl(value: unknown, problems: string[]): boolean {

@@ -1,9 +1,8 @@
 import { fileURLToPath } from "node:url";
-import { Arn, ArnFormat, CfnOutput, Duration, Stack, Token, Validations } from "aws-cdk-lib";
+import { CfnOutput, Duration, Stack, Validations } from "aws-cdk-lib";
 import type { ICertificate } from "aws-cdk-lib/aws-certificatemanager";
-import * as cloudfront from "aws-cdk-lib/aws-cloudfront";
-import * as origins from "aws-cdk-lib/aws-cloudfront-origins";
-import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import type * as cloudfront from "aws-cdk-lib/aws-cloudfront";
+import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -13,10 +12,14 @@ import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3n from "aws-cdk-lib/aws-s3-notifications";
+import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { parseConfig } from "../functions/core/config.ts";
-import { FEEDS_CSP } from "../functions/core/negotiate.ts";
+import { checkAlarmEmail, FeedAlarms } from "./alarms.ts";
+import { createFeedsDistribution } from "./distribution.ts";
+import { type FeedSiteProps, validatedSiteSettings } from "./site-settings.ts";
+
+export type { FeedAuthorProps, FeedSiteProps } from "./site-settings.ts";
 
 /** Key prefix editors upload articles under; the only prefix that triggers a regeneration. */
 export const CONTENT_PREFIX = "content/";
@@ -37,60 +40,6 @@ export const FUNCTION_SIZING = {
   reconcile: { timeout: Duration.minutes(5), memorySize: 1024 },
 } as const;
 
-/**
- * CloudFront Function (viewer response) with the rule of functions/core/negotiate.ts, written for
- * CloudFront's JavaScript runtime. The infra tests run it against that module for parity.
- */
-export const NEGOTIATE_FUNCTION = `function parseAccept(accept) {
-  var ranges = [];
-  var parts = accept.split(',');
-  for (var i = 0; i < parts.length; i++) {
-    var params = parts[i].split(';');
-    var range = params[0].trim().toLowerCase().split('/');
-    var token = /^[!#$%&'*+.^_\`|~0-9a-z-]+$/;
-    if (range.length !== 2 || !token.test(range[0]) || !token.test(range[1])) continue;
-    if (range[0] === '*' && range[1] !== '*') continue;
-    var q = 1;
-    var bad = false;
-    for (var j = 1; j < params.length; j++) {
-      var param = params[j].trim().toLowerCase();
-      if (!/^q\\s*=/.test(param)) continue;
-      var weight = param.replace(/^q\\s*=\\s*/, '');
-      if (!/^(?:0(?:\\.\\d{0,3})?|1(?:\\.0{0,3})?)$/.test(weight)) bad = true;
-      else q = Number(weight);
-      break;
-    }
-    if (!bad) ranges.push({ type: range[0], subtype: range[1], q: q, index: i });
-  }
-  return ranges;
-}
-function preference(ranges, type, subtype) {
-  var best = { q: 0, specificity: -1, index: Infinity };
-  for (var i = 0; i < ranges.length; i++) {
-    var r = ranges[i];
-    var s = r.type === type && r.subtype === subtype ? 2 : r.type === type && r.subtype === '*' ? 1 : r.type === '*' ? 0 : -1;
-    if (s > best.specificity) best = { q: r.q, specificity: s, index: r.index };
-  }
-  return best;
-}
-function handler(event) {
-  var headers = event.response.headers;
-  var type = headers['content-type'] ? headers['content-type'].value : '';
-  if (!/^application\\/(rss|atom)\\+xml\\b/i.test(type)) return event.response;
-  var vary = headers['vary'] ? headers['vary'].value : '';
-  headers['vary'] = { value: vary ? vary + ', Accept' : 'Accept' };
-  var accept = event.request.headers['accept'] ? event.request.headers['accept'].value : '';
-  if (!accept) return event.response;
-  var ranges = parseAccept(accept);
-  var own = type.split(';')[0].trim().toLowerCase().split('/');
-  var html = preference(ranges, 'text', 'html');
-  var feed = preference(ranges, own[0], own[1]);
-  var browser = html.q !== 0 && (html.q !== feed.q ? html.q > feed.q
-    : html.specificity !== feed.specificity ? html.specificity > feed.specificity : html.index < feed.index);
-  if (browser) headers['content-type'] = { value: 'application/xml; charset=utf-8' };
-  return event.response;
-}`;
-
 /** Lambda runtime of both functions; the esbuild target below must follow it. */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
 const ESBUILD_TARGET = "node22";
@@ -98,66 +47,13 @@ const ESBUILD_TARGET = "node22";
 /** How many S3 events one regeneration may take, and how long Lambda waits to fill a batch. */
 const BATCH_SIZE = 100;
 const MAX_BATCHING_WINDOW = Duration.seconds(5);
+/** AWS guidance for SQS event sources: at least 6x the function timeout, plus the batching window. */
+const QUEUE_VISIBILITY = Duration.seconds(
+  6 * FUNCTION_SIZING.regenerate.timeout.toSeconds() + MAX_BATCHING_WINDOW.toSeconds(),
+);
 
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const HANDLERS_DIR = fileURLToPath(new URL("../functions/handlers/", import.meta.url));
-
-/** A person credited as the site's default author. */
-export interface FeedAuthorProps {
-  /** Display name. */
-  readonly name: string;
-  /**
-   * Email address.
-   * @default - none
-   */
-  readonly email?: string;
-  /**
-   * Home page of the author (absolute http(s) URL).
-   * @default - none
-   */
-  readonly url?: string;
-}
-
-/** Site settings passed to the functions as `SITE_CONFIG` (see functions/core/config.ts). */
-export interface FeedSiteProps {
-  /** Feed title. */
-  readonly title: string;
-  /** The site's home page (absolute http(s) URL); article links are formed under it. */
-  readonly url: string;
-  /**
-   * Feed description.
-   * @default - empty
-   */
-  readonly description?: string;
-  /**
-   * BCP 47 language tag of the site.
-   * @default "en"
-   */
-  readonly language?: string;
-  /**
-   * Default author for articles that name none.
-   * @default - none (readers show the site title)
-   */
-  readonly author?: FeedAuthorProps;
-  /**
-   * Link pattern relative to `url`; tokens :path :slug :section :year :month :day.
-   * @default "/:path/"
-   */
-  readonly permalink?: string;
-  /**
-   * WebSub hub (absolute http(s) URL): the feeds advertise it and the functions ping it with
-   * `hub.mode=publish` after each change. The functions need outbound HTTPS (no VPC is used).
-   * @default - none
-   */
-  readonly hub?: string;
-  /**
-   * Where `feeds/` is served from (absolute http(s) URL), when readers reach it elsewhere than at
-   * the distribution or `domainName` (a proxy on the site's own host). The feeds' self links,
-   * media URLs and the outputs use it.
-   * @default - `https://<domainName or the distribution's domain>/feeds/`
-   */
-  readonly feedsUrl?: string;
-}
 
 /** Properties of a {@link FeedPublisher}. */
 export interface FeedPublisherProps {
@@ -196,6 +92,11 @@ export interface FeedPublisherProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Email address subscribed to the alarm topic (SNS asks it to confirm first). Checked at synth.
+   * @default - none: subscribe to the topic (output `AlarmTopicArn`) yourself
+   */
+  readonly alarmEmail?: string;
 }
 
 /**
@@ -205,7 +106,7 @@ export interface FeedPublisherProps {
  * functions/handlers.
  *
  * Stack outputs are named `RssFeedUrl`, `AtomFeedUrl`, `JsonFeedUrl`, `BucketName`,
- * `ContentPrefix` and `DeadLetterQueueUrl`, so use one FeedPublisher per stack.
+ * `ContentPrefix`, `DeadLetterQueueUrl` and `AlarmTopicArn`, so use one FeedPublisher per stack.
  */
 export class FeedPublisher extends Construct {
   /** The bucket holding `content/`, `feeds/` and `_state/`. */
@@ -216,8 +117,12 @@ export class FeedPublisher extends Construct {
   public readonly queue: sqs.Queue;
   /** Messages that failed five times. */
   public readonly deadLetterQueue: sqs.Queue;
-  /** Alarm raised when the dead-letter queue holds any message (no action attached). */
+  /** Alarm raised while the dead-letter queue holds any message (one of `alarms.alarms`). */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** The alarms of the pipeline and their topic. */
+  public readonly alarms: FeedAlarms;
+  /** Where every alarm is published: subscribe to it (or pass `alarmEmail`). */
+  public readonly alarmTopic: sns.Topic;
   /** Rebuilds the feeds after uploads and deletes. */
   public readonly regenerateFunction: nodejs.NodejsFunction;
   /** Scheduled full rebuild. */
@@ -229,9 +134,10 @@ export class FeedPublisher extends Construct {
 
   constructor(scope: Construct, id: string, props: FeedPublisherProps) {
     super(scope, id);
-    checkCustomDomain(props.domainName, props.certificate);
+    // Before anything is bundled: a bad address should fail at once, not after esbuild.
+    checkAlarmEmail(props.alarmEmail);
     const stack = Stack.of(this);
-    const siteSettings = validatedSiteSettings(props);
+    const siteSettings = validatedSiteSettings(props.site, props.itemLimit);
 
     this.logBucket = new s3.Bucket(this, "LogBucket", {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -275,22 +181,8 @@ export class FeedPublisher extends Construct {
     this.queue = new sqs.Queue(this, "Queue", {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // AWS guidance for SQS event sources: at least 6x the function timeout, plus the batching window.
-      visibilityTimeout: Duration.seconds(
-        6 * FUNCTION_SIZING.regenerate.timeout.toSeconds() + MAX_BATCHING_WINDOW.toSeconds(),
-      ),
+      visibilityTimeout: QUEUE_VISIBILITY,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
-    });
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, "DeadLetterAlarm", {
-      alarmDescription: "feedpub: S3 events failed to regenerate the feeds five times and are in the DLQ.",
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
     // The functions write only feeds/ and _state/, so filtering on content/ keeps them from
@@ -300,7 +192,13 @@ export class FeedPublisher extends Construct {
     this.bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, toQueue, { prefix: CONTENT_PREFIX });
     this.acknowledgeNotificationsHandler();
 
-    this.distribution = this.createDistribution(props);
+    this.distribution = createFeedsDistribution(this, {
+      bucket: this.bucket,
+      logBucket: this.logBucket,
+      feedsPrefix: FEEDS_PREFIX,
+      domainName: props.domainName,
+      certificate: props.certificate,
+    });
     this.feedsDomainName = props.domainName ?? this.distribution.distributionDomainName;
     const feedsUrl = siteSettings.feedsUrl ?? `https://${this.feedsDomainName}/${FEEDS_PREFIX}`;
 
@@ -337,17 +235,32 @@ export class FeedPublisher extends Construct {
       logRetention,
       ...FUNCTION_SIZING.reconcile,
     });
-    new events.Rule(this, "ReconcileSchedule", {
+    const reconcileSchedule = new events.Rule(this, "ReconcileSchedule", {
       description: "feedpub: scheduled full rebuild (catches lost events and scheduled articles)",
       schedule: props.reconcileSchedule ?? events.Schedule.rate(Duration.days(1)),
       targets: [new targets.LambdaFunction(this.reconcileFunction, { retryAttempts: 2 })],
     });
 
-    new events.Rule(this, "PublishSchedule", {
+    const publishSchedule = new events.Rule(this, "PublishSchedule", {
       description: "feedpub: publish scheduled articles whose time has come (one index read if none)",
       schedule: props.publishSchedule ?? events.Schedule.rate(Duration.minutes(5)),
       targets: [new targets.LambdaFunction(this.regenerateFunction, { retryAttempts: 2 })],
     });
+
+    this.alarms = new FeedAlarms(this, "Alarms", {
+      email: props.alarmEmail,
+      pipeline: {
+        regenerate: this.regenerateFunction,
+        reconcile: this.reconcileFunction,
+        queue: this.queue,
+        queueVisibility: QUEUE_VISIBILITY,
+        deadLetterQueue: this.deadLetterQueue,
+        publishSchedule,
+        reconcileSchedule,
+      },
+    });
+    this.alarmTopic = this.alarms.topic;
+    this.deadLetterAlarm = this.alarms.deadLetterAlarm;
 
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description }).overrideLogicalId(id);
@@ -359,6 +272,7 @@ export class FeedPublisher extends Construct {
     output("BucketName", this.bucket.bucketName, "Bucket holding content/, feeds/ and _state/");
     output("ContentPrefix", `s3://${this.bucket.bucketName}/${CONTENT_PREFIX}`, "Upload articles here");
     output("DeadLetterQueueUrl", this.deadLetterQueue.queueUrl, "S3 events that failed five times");
+    output("AlarmTopicArn", this.alarmTopic.topicArn, "SNS topic of every alarm: subscribe to it to be told");
     // With a custom domain, the target of its DNS record (CNAME or alias).
     output(
       "DistributionDomainName",
@@ -446,6 +360,18 @@ export class FeedPublisher extends Construct {
         resources: [objects(CONTENT_PREFIX)],
       }),
     );
+    // The outcome tags editors see on their articles (feedpub-status, feedpub-reason). Reading the
+    // tag set first is what keeps the editor's own tags (S3 replaces the whole set) and skips a
+    // write when the tags are right already. Tags change no ETag, and s3:ObjectTagging:* events
+    // are not among the notifications, so tagging triggers nothing. Current versions only: a
+    // version id would need the s3:*ObjectVersionTagging actions.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: "TagContent",
+        actions: ["s3:GetObjectTagging", "s3:PutObjectTagging"],
+        resources: [objects(CONTENT_PREFIX)],
+      }),
+    );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: "ReadWriteFeedsAndState",
@@ -481,134 +407,6 @@ export class FeedPublisher extends Construct {
     }
   }
 
-  private createDistribution(props: FeedPublisherProps): cloudfront.Distribution {
-    // An imported reference, so that the OAC origin cannot add its own statement granting
-    // <bucket>/* to CloudFront; the statement below grants feeds/* only.
-    const originBucket = s3.Bucket.fromBucketAttributes(this, "OriginBucket", {
-      bucketArn: this.bucket.bucketArn,
-      bucketName: this.bucket.bucketName,
-      bucketRegionalDomainName: this.bucket.bucketRegionalDomainName,
-    });
-    const origin = origins.S3BucketOrigin.withOriginAccessControl(originBucket, {
-      originAccessLevels: [cloudfront.AccessLevel.READ],
-    });
-
-    // Feeds change minutes after an upload; short TTLs let readers see them soon, and CloudFront
-    // revalidates with the origin (If-None-Match / If-Modified-Since) and answers viewers' own
-    // conditional GETs from the ETag and Last-Modified S3 keeps, so unchanged feeds stay 304s.
-    // A Cache-Control header set on the object wins within [minTtl, maxTtl].
-    const cachePolicy = new cloudfront.CachePolicy(this, "FeedsCachePolicy", {
-      comment: "feedpub feeds: minutes, compressed, no cookies/query strings in the key",
-      defaultTtl: Duration.minutes(5),
-      maxTtl: Duration.hours(1),
-      minTtl: Duration.seconds(0),
-      enableAcceptEncodingGzip: true,
-      enableAcceptEncodingBrotli: true,
-      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
-      headerBehavior: cloudfront.CacheHeaderBehavior.none(),
-      queryStringBehavior: cloudfront.CacheQueryStringBehavior.none(),
-    });
-
-    const responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, "FeedsResponseHeaders", {
-      comment: "feedpub feeds: security headers and read-only CORS",
-      securityHeadersBehavior: {
-        strictTransportSecurity: {
-          accessControlMaxAge: Duration.days(365),
-          includeSubdomains: true,
-          override: true,
-        },
-        contentTypeOptions: { override: true },
-        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
-        referrerPolicy: {
-          referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
-          override: true,
-        },
-        // Feeds are data: a browser opening one runs nothing but this origin's XSLT, loads
-        // nothing but its stylesheet, and never frames it.
-        contentSecurityPolicy: { contentSecurityPolicy: FEEDS_CSP, override: true },
-      },
-      // Browser-based feed readers fetch feeds cross-origin; ETag is exposed for their conditional GETs.
-      corsBehavior: {
-        accessControlAllowOrigins: ["*"],
-        accessControlAllowMethods: ["GET", "HEAD"],
-        accessControlAllowHeaders: ["*"],
-        accessControlExposeHeaders: ["ETag"],
-        accessControlAllowCredentials: false,
-        originOverride: true,
-      },
-    });
-
-    // Browsers get RSS and Atom as application/xml, so they apply the feeds' XSLT; readers keep
-    // the registered types. At viewer response: the cached object stays one and the same.
-    const negotiate = new cloudfront.Function(this, "NegotiateFeedType", {
-      comment: "feedpub: application/xml for browsers (Accept: text/html), feed types for readers",
-      runtime: cloudfront.FunctionRuntime.JS_2_0,
-      code: cloudfront.FunctionCode.fromInline(NEGOTIATE_FUNCTION),
-    });
-
-    const distribution = new cloudfront.Distribution(this, "Distribution", {
-      comment: "feedpub: serves feeds/ only",
-      defaultBehavior: {
-        origin,
-        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
-        cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
-        compress: true,
-        cachePolicy,
-        responseHeadersPolicy,
-        functionAssociations: [
-          { function: negotiate, eventType: cloudfront.FunctionEventType.VIEWER_RESPONSE },
-        ],
-      },
-      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
-      priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
-      enableLogging: true,
-      logBucket: this.logBucket,
-      logFilePrefix: "cloudfront/",
-      ...(props.domainName && props.certificate
-        ? {
-            domainNames: [props.domainName],
-            certificate: props.certificate,
-            minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
-          }
-        : {}),
-    });
-
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: "CloudFrontReadsFeedsOnly",
-        principals: [new iam.ServicePrincipal("cloudfront.amazonaws.com")],
-        actions: ["s3:GetObject"],
-        resources: [this.bucket.arnForObjects(`${FEEDS_PREFIX}*`)],
-        conditions: { StringEquals: { "AWS:SourceArn": distribution.distributionArn } },
-      }),
-    );
-
-    Validations.of(distribution).acknowledge(
-      {
-        id: "@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac",
-        reason: "Deliberate: the bucket policy gets its own statement that grants CloudFront feeds/* only.",
-      },
-      {
-        id: "AwsSolutions-CFR1",
-        reason: "Public feeds meant for readers and aggregators anywhere; no geographic restriction applies.",
-      },
-      {
-        id: "AwsSolutions-CFR2",
-        reason:
-          "Static, cached, read-only GET/HEAD of three public files; no application behind it for a WAF to protect.",
-      },
-    );
-    if (!props.certificate) {
-      Validations.of(distribution).acknowledge({
-        id: "AwsSolutions-CFR4",
-        reason:
-          "No custom domain configured: the default *.cloudfront.net certificate is used, whose minimum TLS version cannot be set. Pass domainName and certificate to enforce TLSv1.2_2021.",
-      });
-    }
-    return distribution;
-  }
-
   /**
    * Bucket notifications are configured by a stack-wide singleton Lambda that CDK creates; its
    * role is not ours to shape, so its one finding is acknowledged on it alone. (Its
@@ -625,38 +423,4 @@ export class FeedPublisher extends Construct {
         "CDK's BucketNotificationsHandler, a deploy-time custom resource whose role CDK creates, logs through the AWS managed basic execution policy; it never runs on the request path.",
     });
   }
-}
-
-/** CloudFront needs both a domain and its certificate, and only accepts certificates from us-east-1. */
-function checkCustomDomain(domainName: string | undefined, certificate: ICertificate | undefined): void {
-  if (Boolean(domainName) !== Boolean(certificate)) {
-    throw new Error("FeedPublisher: domainName and certificate must be given together");
-  }
-  if (!certificate || Token.isUnresolved(certificate.certificateArn)) return;
-  const region = Arn.split(certificate.certificateArn, ArnFormat.SLASH_RESOURCE_NAME).region;
-  if (region && !Token.isUnresolved(region) && region !== "us-east-1") {
-    throw new Error(`FeedPublisher: CloudFront needs an ACM certificate in us-east-1, got one in ${region}`);
-  }
-}
-
-/**
- * The site settings as the functions will read them, checked at synth time with the functions' own
- * parser so a bad value fails `cdk synth` rather than every invocation. feedsUrl is kept only when
- * given: by default it is the distribution's domain, known only at deploy time.
- */
-function validatedSiteSettings(props: FeedPublisherProps) {
-  const { site } = props;
-  const raw = {
-    title: site.title,
-    url: site.url,
-    ...(site.description !== undefined ? { description: site.description } : {}),
-    ...(site.language !== undefined ? { language: site.language } : {}),
-    ...(site.author !== undefined ? { author: site.author } : {}),
-    ...(props.itemLimit !== undefined ? { itemLimit: props.itemLimit } : {}),
-    ...(site.permalink !== undefined ? { permalink: site.permalink } : {}),
-    ...(site.hub !== undefined ? { hub: site.hub } : {}),
-    ...(site.feedsUrl !== undefined ? { feedsUrl: site.feedsUrl } : {}),
-  };
-  const { feedsUrl, ...settings } = parseConfig(raw, "FeedPublisher site settings");
-  return { ...settings, ...(site.feedsUrl !== undefined ? { feedsUrl } : {}) };
 }

@@ -16,6 +16,7 @@ import {
   readArticle,
 } from "../engine/publish.ts";
 import { readStatus } from "../engine/status.ts";
+import { writeTags } from "../engine/tagging.ts";
 import { notifyHub } from "../engine/websub.ts";
 import { FsStorage } from "../storage/fs-storage.ts";
 import { parseCommandLine } from "./args.ts";
@@ -42,9 +43,11 @@ Usage:
       every change to the content folder or the config file (an invalid config is reported
       and the last good feeds stay served).
       Listens on 127.0.0.1 only; --host 0.0.0.0 (or another address) serves other machines too.
-  feedpub status [--out DIR | --bucket NAME] [--content DIR] [--config FILE]
+  feedpub status [--out DIR | --bucket NAME] [--content DIR] [--config FILE] [--files]
       Print the articles that were rejected (file:line: reason) and when the feeds last changed.
       Files are named under --content DIR (default content/): the folder OUT was built from.
+      --files: every article, one a line: published, held or rejected, and why (what its
+      feedpub-status and feedpub-reason object tags say in the bucket).
   feedpub rebuild --bucket NAME [--config FILE] [--force]
       Full rebuild of a deployed bucket from a listing of s3://NAME/content/, reading only the
       articles whose ETag the catalog does not know (--force: every one; AWS credentials
@@ -62,6 +65,7 @@ const OPTIONS = {
   ping: { type: "boolean", default: false },
   force: { type: "boolean", default: false },
   bucket: { type: "string" },
+  files: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -75,6 +79,7 @@ type Values = {
   ping: boolean;
   force: boolean;
   bucket?: string;
+  files: boolean;
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -167,13 +172,26 @@ function printReport(
     ...written.filter((k) => k.startsWith(MEDIA_PREFIX)),
   ];
   process.stdout.write(
-    `published ${report.published} of ${report.articles} articles` +
+    `published ${report.published} of ${report.articles} articles${whereShown(report)}` +
       `${skipped ? `, ${skipped} skipped with problems` : ""}` +
       `${report.held.length ? `, ${report.held.length} held back (draft or scheduled)` : ""}` +
       `${warnings.length ? `, ${countOf(warnings.length, "warning")}` : ""}` +
       // A rebuild reads only what changed since the catalog recorded it (all of it with --force).
       `${report.read < report.articles ? `, ${report.read} read (the others unchanged)` : ""}` +
       ` -> ${where.feeds} (${feeds.length ? `updated ${feeds.map((k) => k.slice(6)).join(", ")}` : "unchanged"})\n`,
+  );
+}
+
+/**
+ * Where the published articles are, when not all of them are in the feed: " (50 in the feed,
+ * 250 in archive pages)", and those in neither yet (beyond the feed's limit in the current month).
+ */
+function whereShown(report: PublishReport): string {
+  const { published, inFeed, archived, waiting } = report;
+  if (inFeed >= published && archived === 0) return "";
+  return (
+    ` (${inFeed} in the feed, ${archived} in archive pages` +
+    `${waiting ? `, ${waiting} waiting for their month's archive page` : ""})`
   );
 }
 
@@ -201,6 +219,11 @@ async function status(config: SiteConfig, values: Values): Promise<number> {
       `articles: ${report.articles} indexed, ${report.inFeeds} in the feeds, ${report.rejected.length} rejected\n`,
   );
   for (const problem of report.rejected) process.stdout.write(`${formatProblem(problem, where)}\n`);
+  if (values.files)
+    for (const file of report.files)
+      process.stdout.write(
+        `${file.status.padEnd(9)} ${formatProblem({ file: file.file, reason: file.reason }, where)}\n`,
+      );
   return 0;
 }
 
@@ -209,15 +232,16 @@ async function rebuild(config: SiteConfig, values: Values): Promise<number> {
     process.stderr.write("feedpub: rebuild needs --bucket NAME\n");
     return 2;
   }
-  const report = await publishAll({
-    config,
-    ...(await bucketStores(values.bucket)),
-    ...(values.force ? { force: true } : {}),
-  });
-  printReport(report, values, {
-    content: `s3://${values.bucket}/${CONTENT_PREFIX}`,
-    feeds: `s3://${values.bucket}/feeds`,
-  });
+  const stores = await bucketStores(values.bucket);
+  const report = await publishAll({ config, ...stores, ...(values.force ? { force: true } : {}) });
+  const content = `s3://${values.bucket}/${CONTENT_PREFIX}`;
+  printReport(report, values, { content, feeds: `s3://${values.bucket}/feeds` });
+  // The editors' outcome tags, best effort as in the Reconcile function.
+  const tagging = await writeTags(stores.content, report.tags);
+  for (const { file, reason } of tagging.failed)
+    process.stderr.write(
+      `${formatWarning({ file, reason: `object tags not written: ${reason}` }, content)}\n`,
+    );
   await announce(config, report.written);
   return 0;
 }

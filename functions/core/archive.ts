@@ -1,4 +1,4 @@
-import { assembleFeed, type FeedScope, summaryAsContent } from "./build.ts";
+import { assembleFeed, type FeedScope } from "./build.ts";
 import type { SiteConfig } from "./config.ts";
 import type { FeedItem, FeedModel } from "./model.ts";
 
@@ -48,10 +48,17 @@ export function mainScope(config: SiteConfig, newest: string | undefined): FeedS
     : { folder: "" };
 }
 
-/** A page's scope: marked as an archive, linking to the feed and to the page before, if any. */
+/**
+ * A page's scope: marked as an archive, linking to the feed and to the page before, if any. A
+ * page carries the id of the feed it archives: RFC 5005 makes the subscription document and its
+ * archive documents one logical feed (its section 4 example gives them the same atom:id), and
+ * RFC 4287's id names the feed, not the document; readers that merge by id merge what belongs
+ * together. Entries are told apart by their own ids (RFC 5005 4.2).
+ */
 export function archiveScope(config: SiteConfig, month: string, previous: string | undefined): FeedScope {
   return {
     folder: archiveFolder(month),
+    archiveOf: "",
     label: `Archive ${month}`,
     paging: {
       archive: true,
@@ -68,10 +75,13 @@ export function previousPages(months: Iterable<string>): Map<string, string | un
 }
 
 /**
- * An item as archive pages carry it: everything but the full text, which gives way to the
- * summary (the link leads to the article). A month of a busy site can hold hundreds of articles;
- * with their full text a page (and the state kept to rewrite it) would run to megabytes.
+ * An item as archive pages carry it: everything but the full text, so it is written as a summary
+ * with its link (a reader backfilling the archive can tell it from the article). A month of a
+ * busy site can hold hundreds of articles; with their full text a page (and the state kept to
+ * rewrite it) would run to megabytes. (An empty article reads the same here as in the feed: the
+ * renderers write an item with empty full text as its summary too.)
  */
 export function archivedItem(item: FeedItem): FeedItem {
-  return { ...item, contentHtml: summaryAsContent(item.summary, item.title) };
+  const { contentHtml: _fullText, ...summary } = item;
+  return summary;
 }

@@ -1,5 +1,6 @@
 import type { Person } from "./config.ts";
 import type { MediaRef } from "./media.ts";
+import type { Episode } from "./podcast-fields.ts";
 
 /** The markup an article's body is written in. */
 export type BodyFormat = "markdown" | "text" | "html";
@@ -34,6 +35,8 @@ export interface Article {
   readonly image?: string;
   /** Files attached to it (podcast audio, video, documents): front matter `enclosure`, `audio`, `video`. */
   readonly enclosures?: readonly MediaRef[];
+  /** Episode fields, read only when it attaches audio or video (podcast-fields.ts). */
+  readonly episode?: Episode;
   readonly language?: string;
   readonly format: BodyFormat;
   readonly body: string;

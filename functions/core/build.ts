@@ -1,16 +1,19 @@
 import type { Article } from "./article.ts";
 import type { SiteConfig } from "./config.ts";
 import type { ArticleProblem } from "./errors.ts";
+import { feedId } from "./feed-id.ts";
 import type { SanitizedHtml } from "./html.ts";
 import { idClaims } from "./ids.ts";
 import { type Enclosure, guessType, type MediaRef, resolveEnclosure } from "./media.ts";
 import { FEED_FILES, type FeedItem, type FeedModel } from "./model.ts";
+import { podcastChannel } from "./podcast-config.ts";
+import { EpisodeError, itemEpisode } from "./podcast-fields.ts";
 import { renderAtom } from "./render/atom.ts";
 import { ATOM_XSL, FEED_CSS, type ListedFeed, RSS_XSL, renderLandingPage } from "./render/browser.ts";
 import { renderJsonFeed } from "./render/json-feed.ts";
 import { renderRss } from "./render/rss.ts";
 import { renderBody } from "./render-body.ts";
-import { collapseWhitespace, cutUtf16, escapeControls, escapeHtml, truncateWords } from "./text.ts";
+import { collapseWhitespace, cutUtf16, escapeControls, truncateWords } from "./text.ts";
 import { articleId, articleUrl } from "./urls.ts";
 
 /** What the publisher remembers about a file between builds. */
@@ -201,9 +204,9 @@ function summarySource(
 
 /**
  * Renders one chosen article into a feed item. Throws if its body cannot be rendered. With
- * `fullText: false` (archive pages), or a body over FULL_TEXT_LIMIT, the item carries its
- * summary as content, and only the start of the body is rendered when the summary has to be
- * taken from it.
+ * `fullText: false` (archive pages), or a body over FULL_TEXT_LIMIT, the item is carried by its
+ * summary alone (no contentHtml), and only the start of the body is rendered when the summary
+ * has to be taken from it.
  */
 export function toFeedItem(
   article: Article,
@@ -225,32 +228,29 @@ export function toFeedItem(
     resolveEnclosure(article.path, media, config.feedsUrl, sizeOf) ?? external(media, url);
   const image = article.image ? attach({ ref: article.image }) : undefined;
   const enclosures = (article.enclosures ?? []).flatMap((media) => attach(media) ?? []);
+  const episode = itemEpisode(article.episode, enclosures, url, config.podcast?.type === "serial");
   return {
     id: chosen.id,
     url,
     title: article.title,
     published: chosen.published,
     updated: chosen.updated,
-    contentHtml: full && body ? body.html : summaryAsContent(summary, article.title),
+    // Without its full text the item has no content, so it is written as a summary: a reader
+    // cannot take a truncated copy for the article (it follows the link instead).
+    ...(full && body ? { contentHtml: body.html } : {}),
     summary,
     tags: article.tags,
     authors: article.authors.length ? article.authors : [config.author ?? { name: config.title }],
     ...(image ? { image } : {}),
     ...(enclosures.length ? { enclosures } : {}),
     ...(article.language ? { language: article.language } : {}),
+    ...(episode ? { episode } : {}),
   };
-}
-
-/**
- * The content of an item shown without its full text: the summary (or the title) as a paragraph;
- * the link leads to the article.
- */
-export function summaryAsContent(summary: string, title: string): string {
-  return `<p>${escapeHtml(summary || title)}</p>`;
 }
 
 /** The problem reported for an article whose body could not be rendered. */
 export function renderProblem(path: string, error: unknown): ArticleProblem {
+  if (error instanceof EpisodeError) return { file: path, reason: error.message };
   // marked overflows the stack on absurdly deep nesting; the element budget refuses worse.
   const reason = cutUtf16((error as Error).message.split("\n")[0] ?? "", 200);
   return { file: path, reason: `the body could not be rendered: ${escapeControls(reason)}` };
@@ -264,6 +264,10 @@ export interface FeedScope {
   readonly label?: string;
   /** Archive links (RFC 5005, JSON Feed next_url). */
   readonly paging?: FeedModel["paging"];
+  /** On an archive page: the folder of the feed it archives, whose id it carries (RFC 5005). */
+  readonly archiveOf?: string;
+  /** The feed's language, when not the site's (a language feed's). */
+  readonly language?: string;
 }
 
 /** The feed around its items; its date is the newest item's, never the build time. */
@@ -275,10 +279,11 @@ export function assembleFeed(
   const updated = items.reduce((max, item) => (item.updated > max ? item.updated : max), new Date(0));
   const base = new URL(scope.folder, config.feedsUrl);
   return {
+    id: feedId(config, scope.archiveOf ?? scope.folder),
     title: scope.label ? `${config.title} · ${scope.label}` : config.title,
     description: scope.label ? `${scope.label}, from ${config.title}` : config.description,
     homeUrl: config.url,
-    language: config.language,
+    language: scope.language ?? config.language,
     author: config.author ?? { name: config.title },
     updated,
     links: {
@@ -288,6 +293,17 @@ export function assembleFeed(
     },
     ...(config.hub ? { hub: config.hub } : {}),
     ...(scope.paging ? { paging: scope.paging } : {}),
+    // Every subscription feed of a podcast site is a show; an archive page is not (podcast-config.ts).
+    ...(config.podcast && !scope.paging?.archive
+      ? {
+          podcast: podcastChannel(
+            config.podcast,
+            new URL("rss.xml", base).href,
+            config.author?.name ?? config.title,
+            scope.folder === "",
+          ),
+        }
+      : {}),
     items,
   };
 }
@@ -332,7 +348,9 @@ export function renderFeedFiles(
   scope: FeedScope = { folder: "" },
 ): { key: string; contentType: string; body: string }[] {
   const at = (key: string) => `feeds/${scope.folder}${key.slice("feeds/".length)}`;
-  // The stylesheets sit in feeds/; a facet's feeds are two folders below.
+  // The stylesheets sit in feeds/, a family's feeds any number of folders below (tags/news/,
+  // sections/world/asia/). The pages take the way up to feeds/ for their own links from this
+  // same href (render/feed-xsl.ts), so it must stay "../" steps and the file name.
   const up = "../".repeat(scope.folder.split("/").filter(Boolean).length);
   return [
     { ...FEED_FILES.rss, key: at(FEED_FILES.rss.key), body: renderRss(feed, `${up}rss.xsl`) },

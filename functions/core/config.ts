@@ -1,4 +1,5 @@
 import { ConfigError } from "./errors.ts";
+import { type PodcastSettings, parsePodcastSettings } from "./podcast-config.ts";
 import { quote } from "./text.ts";
 
 /** A person credited for the site or an article. */
@@ -27,10 +28,24 @@ export interface SiteConfig {
   readonly permalink: string;
   /** WebSub hub the feeds advertise and that is pinged after each change (absolute http(s) URL). */
   readonly hub?: string;
+  /** The `podcast:` block: the subscription feeds are podcast feeds (podcast-config.ts). */
+  readonly podcast?: PodcastSettings;
+  /**
+   * How many folder levels under content/ get a section feed (feeds/sections/<path>/): 1 for the
+   * top-level folders (the default), up to MAX_SECTION_DEPTH; 0 for none.
+   */
+  readonly sectionDepth: number;
+  /**
+   * Which languages get a feed of their own (feeds/lang/<tag>/): "auto" (the default) each
+   * language articles declare other than the site's, "all" the site's too, "none" none.
+   */
+  readonly languageFeeds: "auto" | "all" | "none";
 }
 
 export const DEFAULT_ITEM_LIMIT = 50;
 export const DEFAULT_PERMALINK = "/:path/";
+/** Deepest folder level with section feeds: each level costs every article one more feed to update. */
+export const MAX_SECTION_DEPTH = 4;
 const KNOWN_FIELDS = new Set([
   "title",
   "url",
@@ -41,6 +56,9 @@ const KNOWN_FIELDS = new Set([
   "itemLimit",
   "permalink",
   "hub",
+  "podcast",
+  "sectionFeeds",
+  "languageFeeds",
 ]);
 const LANGUAGE_TAG = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
 const PERMALINK_TOKEN = /:(path|slug|section|year|month|day)\b/g;
@@ -151,6 +169,9 @@ export function parseConfig(raw: unknown, source = "config"): SiteConfig {
   const itemLimit = readItemLimit(input.itemLimit, problems);
   const permalink = readPermalink(read.text("permalink", false) ?? DEFAULT_PERMALINK, problems);
   const hub = read.url("hub", false);
+  const podcast = parsePodcastSettings(input.podcast, problems, description);
+  const sectionDepth = readSectionFeeds(input.sectionFeeds, problems);
+  const languageFeeds = readLanguageFeeds(input.languageFeeds, problems);
   if (problems.length > 0 || !title || !url) throw new ConfigError(source, problems);
   const siteUrl = withSlash(url);
   return {
@@ -163,7 +184,42 @@ export function parseConfig(raw: unknown, source = "config"): SiteConfig {
     itemLimit,
     permalink,
     ...(hub ? { hub: hub.href } : {}),
+    ...(podcast ? { podcast } : {}),
+    sectionDepth,
+    languageFeeds,
   };
+}
+
+/** `sectionFeeds: true` (the default: top-level folders), `false`, or `{ depth: N }`. */
+function readSectionFeeds(value: unknown, problems: string[]): number {
+  if (value === undefined || value === null || value === true) return 1;
+  if (value === false) return 0;
+  const depth =
+    typeof value === "object" && !Array.isArray(value) ? (value as { depth?: unknown }).depth : value;
+  const extra =
+    typeof value === "object" && value !== null ? Object.keys(value).filter((k) => k !== "depth") : [];
+  if (
+    typeof depth !== "number" ||
+    !Number.isInteger(depth) ||
+    depth < 0 ||
+    depth > MAX_SECTION_DEPTH ||
+    extra.length
+  ) {
+    problems.push(
+      `sectionFeeds: must be true, false or { depth: 0 to ${MAX_SECTION_DEPTH} }, got ${JSON.stringify(value)}`,
+    );
+    return 1;
+  }
+  return depth;
+}
+
+/** `languageFeeds: auto` (the default), `true` (the site's language too) or `false`. */
+function readLanguageFeeds(value: unknown, problems: string[]): SiteConfig["languageFeeds"] {
+  if (value === undefined || value === null || value === "auto") return "auto";
+  if (value === true) return "all";
+  if (value === false) return "none";
+  problems.push(`languageFeeds: must be auto, true or false, got ${JSON.stringify(value)}`);
+  return "auto";
 }
 
 /** Reads of settings that record a problem (and give undefined) instead of throwing. */

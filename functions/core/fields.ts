@@ -3,6 +3,7 @@ import { type Person, parsePerson } from "./config.ts";
 import { parseDateValue } from "./dates.ts";
 import { ArticleError } from "./errors.ts";
 import type { MediaRef } from "./media.ts";
+import { readEpisode } from "./podcast-fields.ts";
 import { collapseWhitespace, quote, stripForbiddenChars } from "./text.ts";
 
 /** The article metadata that front matter, JSON articles and HTML meta tags can set. */
@@ -41,6 +42,8 @@ export function readFields(
   readAddresses(read, data, fields);
   const enclosures = readEnclosures(data, read.fail);
   if (enclosures.length) fields.enclosures = enclosures;
+  const episode = readEpisode(data, enclosures, read.fail);
+  if (episode) fields.episode = episode;
   const language = read.text("lang", "language");
   if (language !== undefined) {
     if (!/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(language))

@@ -1,5 +1,7 @@
 import type { Person } from "./config.ts";
 import type { Enclosure } from "./media.ts";
+import type { PodcastChannel } from "./podcast-config.ts";
+import type { Episode } from "./podcast-fields.ts";
 
 /** One entry of a feed, ready to render in any format. */
 export interface FeedItem {
@@ -8,8 +10,13 @@ export interface FeedItem {
   readonly title: string;
   readonly published: Date;
   readonly updated: Date;
-  /** Sanitised HTML with absolute URLs. */
-  readonly contentHtml: string;
+  /**
+   * The full text: sanitised HTML with absolute URLs. Absent when the item is carried by its
+   * summary (an archive page's copy, or a body over FULL_TEXT_LIMIT): it is then written as a
+   * summary in every format, never as content, so that no reader takes it for the article. Empty
+   * (an article with no body) is written the same way: there is no full text to give either.
+   */
+  readonly contentHtml?: string;
   /** Plain text. */
   readonly summary: string;
   /** Without "<" or ">" (removed when articles are read): feed cannot write "<" in an Atom category term. */
@@ -20,11 +27,16 @@ export interface FeedItem {
   readonly image?: Enclosure;
   /** Attached files: RSS carries the first, Atom the first and the image, JSON Feed all. */
   readonly enclosures?: readonly Enclosure[];
+  /** The article's own language (BCP 47); marked on the item where it is not the feed's. */
   readonly language?: string;
+  /** Episode fields (duration, numbers, transcripts...): written when the feed is a podcast. */
+  readonly episode?: Episode;
 }
 
 /** A whole feed, independent of format. */
 export interface FeedModel {
+  /** The Atom feed id: unique to the feed and permanent (see feed-id.ts). */
+  readonly id: string;
   readonly title: string;
   readonly description: string;
   readonly homeUrl: string;
@@ -35,6 +47,8 @@ export interface FeedModel {
   readonly links: { readonly rss: string; readonly atom: string; readonly json: string };
   /** WebSub hub advertised beside each format's self link. */
   readonly hub?: string;
+  /** Set when the feed is a podcast: its channel's `itunes:` and `podcast:` fields (RSS only). */
+  readonly podcast?: PodcastChannel;
   /**
    * RFC 5005 archived feeds: the subscription feed links to the newest archive page
    * (`prev-archive`; JSON Feed `next_url`), each archive page to the current feed and the page

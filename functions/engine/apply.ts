@@ -22,6 +22,7 @@ import {
   withImmutableReads,
 } from "./store.ts";
 import { FEED_CACHE_CONTROL, type Stores } from "./stores.ts";
+import { type TagPlan, uploadTags } from "./tagging.ts";
 
 export interface ApplyReport {
   /** Whether the index changed (and so the feeds were regenerated). */
@@ -32,6 +33,8 @@ export interface ApplyReport {
   readonly retries: number;
   /** Whether the planning candidates ran out and every catalog shard had to be read. */
   readonly readWholeCatalog: boolean;
+  /** The object tags to write for the editors (the handler writes them, best effort). */
+  readonly tags: TagPlan;
 }
 
 /** Incremental retries are cheap (one index read), so a busy queue may take more of them. */
@@ -79,6 +82,7 @@ export async function applyChanges(
       problems: report.problems,
       retries: report.retries,
       readWholeCatalog: true,
+      tags: report.tags,
     };
   };
   for (let attempt = 1; ; attempt++) {
@@ -149,12 +153,15 @@ async function attemptOnce(input: AttemptInput, run: Run, attempt: number): Prom
     parts,
     { content, output, head: index, tolerant: false },
   );
+  const readKeys = observed.flatMap((seen) => (seen.kind === "read" ? [seen.key] : []));
+  const tagging = { config, now, before: index, plan, loaded: parts.shards, keys: readKeys };
   const done = (changed: boolean): ApplyReport => ({
     changed,
     written: [...media.written, ...new Set(run.committed)],
     problems: [...plan.problems, ...media.problems],
     retries: attempt - 1,
     readWholeCatalog: plan.readWholeCatalog,
+    tags: uploadTags({ ...tagging, committed: changed }),
   });
   if (!plan.changed) {
     // Nothing to do, as far as this index knows. If another invocation committed since it was

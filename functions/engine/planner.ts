@@ -85,6 +85,8 @@ export interface EnginePlan {
   readonly held: readonly HeldBack[];
   /** Items in the main feed. */
   readonly published: number;
+  /** In a rebuild: every article public now, and how many of them are on archive pages. */
+  readonly whole?: { readonly public: number; readonly archived: number; readonly waiting: number };
   readonly articles: number;
   /** The earliest time some feed changes without an upload. */
   readonly nextChange?: Date;
@@ -278,6 +280,7 @@ function assemble(
     problems,
     held: summary?.held ?? [],
     published: summary?.published ?? 0,
+    ...(summary?.whole ? { whole: summary.whole } : {}),
     articles: catalog.counts.articles,
     ...(Number.isFinite(nextChange) ? { nextChange: new Date(nextChange) } : {}),
     readWholeCatalog: [...plans.values()].some((family) => family.readWhole),

@@ -24,6 +24,7 @@ import {
   StaleIndexError,
 } from "./store.ts";
 import { FEED_CACHE_CONTROL, type Stores } from "./stores.ts";
+import { rebuildTags, type TagBaseline, type TagPlan, tagBaseline } from "./tagging.ts";
 
 export interface PublishOptions extends Stores {
   readonly config: SiteConfig;
@@ -43,7 +44,14 @@ export interface PublishReport {
   readonly articles: number;
   /** How many articles were read (the others were as the catalog recorded them). */
   readonly read: number;
+  /** Articles public now: in the feed, on archive pages, or waiting for their month's page. */
   readonly published: number;
+  /** Items of the main feed. */
+  readonly inFeed: number;
+  /** Articles on archive pages (some of them may be in the feed too). */
+  readonly archived: number;
+  /** Public articles in neither: beyond the feed's limit in a month whose page is not made yet. */
+  readonly waiting: number;
   readonly problems: readonly ArticleProblem[];
   readonly held: readonly HeldBack[];
   readonly written: readonly string[];
@@ -53,6 +61,8 @@ export interface PublishReport {
   readonly retries: number;
   /** Set when deleting unreferenced state objects failed (the publish itself succeeded). */
   readonly cleanup?: string;
+  /** The object tags to write for the editors (the handler writes them, best effort). */
+  readonly tags: TagPlan;
 }
 
 const MAX_ATTEMPTS = 8;
@@ -89,6 +99,8 @@ interface RebuildRun {
   media?: { written: string[]; problems: ArticleProblem[] };
   /** Files written by earlier attempts that committed and went round again. */
   readonly earlier: string[];
+  /** The catalog as the first attempt loaded it: the tags say what changed since. */
+  tagBaseline?: TagBaseline;
 }
 
 async function rebuildOnce(
@@ -107,7 +119,7 @@ async function rebuildOnce(
   // Media first, so that feeds never point at a file not published yet; then what has no source.
   const orphans = [...published.media].filter((key) => !listing.media.has(key));
   run.media ??= await syncMedia(content, output, [...listing.media.keys(), ...orphans]);
-  const previous = await previousCatalog(output, loaded, attempt);
+  const previous = await previousCatalog(output, loaded, attempt, run);
   if (previous === "again") return "again";
   const force = options.force === true || loaded.state !== "ok" || loaded.legacy !== undefined;
   const { observed, read } = await observeListing(
@@ -156,7 +168,10 @@ async function rebuildOnce(
     ...(cleanup ? { cleanup } : {}),
     articles: listing.articles.length,
     read,
-    published: plan.published,
+    published: plan.whole?.public ?? plan.published,
+    inFeed: plan.published,
+    archived: plan.whole?.archived ?? 0,
+    waiting: plan.whole?.waiting ?? 0,
     problems: [...plan.problems, ...media.problems].sort((a, b) =>
       a.file < b.file ? -1 : a.file > b.file ? 1 : 0,
     ),
@@ -165,6 +180,7 @@ async function rebuildOnce(
     unchanged: unchanged.filter((key) => !run.earlier.includes(key)),
     retries: attempt - 1,
     ...(plan.nextChange ? { nextChange: plan.nextChange } : {}),
+    tags: rebuildTags(run.tagBaseline, plan, { config, now, force: options.force === true }),
   };
 }
 
@@ -214,9 +230,12 @@ async function previousCatalog(
   output: Storage,
   loaded: LoadedIndex,
   attempt: number,
+  run: RebuildRun,
 ): Promise<Catalog | "again"> {
   try {
-    return await loadCatalog(output, loaded);
+    const catalog = await loadCatalog(output, loaded);
+    run.tagBaseline ??= tagBaseline(loaded, catalog);
+    return catalog;
   } catch (error) {
     if (!(error instanceof StaleIndexError)) throw error;
     if (attempt < MAX_ATTEMPTS) {

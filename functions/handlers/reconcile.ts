@@ -2,6 +2,7 @@ import { publishAll } from "../engine/publish.ts";
 import { notifyHub } from "../engine/websub.ts";
 import { CONTENT_PREFIX, runtimeFromEnv } from "./env.ts";
 import { log } from "./log.ts";
+import { tagArticles } from "./tags.ts";
 
 const runtime = runtimeFromEnv(process.env);
 
@@ -30,6 +31,7 @@ export async function handler(event?: { force?: unknown }): Promise<{
     written: report.written,
     ms: Date.now() - started,
   });
+  await tagArticles(runtime.stores.content, report.tags);
   for (const ping of await notifyHub(runtime.config, report.written)) {
     if (!ping.ok)
       log("warn", "hub ping failed", {

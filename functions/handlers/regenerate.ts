@@ -4,6 +4,7 @@ import { notifyHub } from "../engine/websub.ts";
 import { CONTENT_PREFIX, runtimeFromEnv } from "./env.ts";
 import { log } from "./log.ts";
 import { keysFromRecord } from "./s3-events.ts";
+import { tagArticles } from "./tags.ts";
 
 const runtime = runtimeFromEnv(process.env);
 
@@ -87,6 +88,8 @@ async function apply(keys: string[]): Promise<void> {
     written: report.written,
     retries: report.retries,
   });
+  // After the commit, so editors never see an outcome the feeds do not have yet.
+  await tagArticles(runtime.stores.content, report.tags);
   await announce(report.written);
 }
 

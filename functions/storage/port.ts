@@ -22,6 +22,24 @@ export interface PutOptions {
   readonly ifNoneMatch?: "*";
 }
 
+/** One object tag (S3: a key of at most 128 and a value of at most 256 characters). */
+export interface ObjectTag {
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * Object tags: metadata beside an object's bytes. Writing them changes neither the bytes nor the
+ * ETag (so a reconcile that compares ETags does not read the object again), and on S3 it raises
+ * only s3:ObjectTagging:* events, which the bucket notification does not subscribe to.
+ */
+export interface ObjectTagging {
+  /** The object's whole tag set; undefined when the object does not exist. */
+  read(key: string): Promise<readonly ObjectTag[] | undefined>;
+  /** Replaces the object's whole tag set; false when the object does not exist. */
+  write(key: string, tags: readonly ObjectTag[]): Promise<boolean>;
+}
+
 /**
  * The storage port: everything the publisher needs from a bucket or a folder. Keys are
  * "/"-separated paths relative to the adapter's root; adapters refuse keys that could escape it.
@@ -34,4 +52,10 @@ export interface Storage {
   delete(key: string): Promise<void>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix?: string): AsyncIterable<ObjectInfo>;
+  /**
+   * Object tags, where the storage has them (S3). A folder has none: extended attributes exist
+   * on some file systems only and are lost by most copy tools, so the fs adapter leaves this out
+   * and `feedpub status --files` is how a local site shows the same outcome per file.
+   */
+  readonly tagging?: ObjectTagging;
 }

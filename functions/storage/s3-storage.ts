@@ -1,15 +1,17 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   type S3Client,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { PreconditionFailedError } from "./errors.ts";
 import { checkKey } from "./keys.ts";
-import type { ObjectInfo, PutOptions, Storage, StoredObject } from "./port.ts";
+import type { ObjectInfo, ObjectTag, ObjectTagging, PutOptions, Storage, StoredObject } from "./port.ts";
 
 /**
  * The storage port on an S3 bucket (or any S3-compatible endpoint: the SDK reads
@@ -26,6 +28,39 @@ export class S3Storage implements Storage {
   private key(key: string): string {
     return this.prefix + checkKey(key);
   }
+
+  /**
+   * GetObjectTagging / PutObjectTagging on the current version (s3:GetObjectTagging and
+   * s3:PutObjectTagging; a version id would need the s3:*ObjectVersionTagging actions instead).
+   */
+  readonly tagging: ObjectTagging = {
+    read: async (key: string): Promise<readonly ObjectTag[] | undefined> => {
+      try {
+        const out = await this.client.send(
+          new GetObjectTaggingCommand({ Bucket: this.bucket, Key: this.key(key) }),
+        );
+        return (out.TagSet ?? []).map((tag) => ({ key: tag.Key ?? "", value: tag.Value ?? "" }));
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    write: async (key: string, tags: readonly ObjectTag[]): Promise<boolean> => {
+      try {
+        await this.client.send(
+          new PutObjectTaggingCommand({
+            Bucket: this.bucket,
+            Key: this.key(key),
+            Tagging: { TagSet: tags.map((tag) => ({ Key: tag.key, Value: tag.value })) },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+    },
+  };
 
   async get(key: string): Promise<StoredObject | undefined> {
     try {

@@ -116,18 +116,20 @@ describe("RFC 5005 archives and JSON Feed paging, one page per month", () => {
       expect((await json(`feeds/archive/${month}/feed.json`)).title).toBe(`Arch · Archive ${month}`);
     }
 
-    // Pages carry the summary, not the full text (a busy month's page stays small).
+    // Pages carry the summary, not the full text (a busy month's page stays small), and say so:
+    // JSON Feed's required content is the summary as plain text, never content_html.
     await write(
       "f2.md",
       "---\ntitle: Feb 2\ndate: 2025-02-14T10:00:00Z\nsummary: Short.\n---\nThe **whole** text.\n",
     );
     await publishAll({ config, content, output, now: NOW });
     const feb = assertValidJsonFeed(await text("feeds/archive/2025-02/feed.json")) as {
-      items: { title: string; content_html: string; summary: string; url: string }[];
+      items: { title: string; content_html?: string; content_text?: string; summary: string; url: string }[];
     };
     const feb2 = feb.items.find((item) => item.title === "Feb 2");
+    expect(feb2?.content_html).toBeUndefined();
     expect(feb2).toMatchObject({
-      content_html: "<p>Short.</p>",
+      content_text: "Short.",
       summary: "Short.",
       url: "https://arch.example/f2/",
     });

@@ -6,7 +6,14 @@ import { PlannedSite } from "../support/plan-driver.ts";
 import { lcg } from "../support/random.ts";
 
 // The planner alone, with no storage: "what the feeds should be" after any sequence of changes.
-const config = parseConfig({ title: "Planned", url: "https://planned.example/", itemLimit: 4 });
+// Every family on: sections two folders deep and a feed for every language, the site's too.
+const config = parseConfig({
+  title: "Planned",
+  url: "https://planned.example/",
+  itemLimit: 4,
+  sectionFeeds: { depth: 2 },
+  languageFeeds: true,
+});
 const START = Date.UTC(2026, 2, 20, 9);
 const HOUR = 3_600_000;
 const SEEDS = process.env.PLANNER_SEED
@@ -24,6 +31,9 @@ function randomArticle(next: () => number, key: string, version: number, now: nu
   const tags = ["news", "Tech", "tech", "culture", "sport"].filter(() => next() < 0.3);
   if (tags.length) lines.push(`tags: [${tags.join(", ")}]`);
   if (next() < 0.3) lines.push(`author: ${next() < 0.5 ? "Ann" : "Bob"}`);
+  // Languages as the site's (declared or not) and others, one of them in two spellings.
+  const language = ["", "", "en", "ko", "ja", "JA"][Math.floor(next() * 6)];
+  if (language) lines.push(`lang: ${language}`);
   if (roll < 0.1) lines.push("draft: true");
   else if (roll < 0.17) lines.push(`publishDate: ${iso(now + Math.floor(next() * 20) * HOUR)}`);
   else if (roll < 0.22) lines.push(`expiryDate: ${iso(now + Math.floor(next() * 20) * HOUR)}`);
@@ -31,12 +41,17 @@ function randomArticle(next: () => number, key: string, version: number, now: nu
   return `---\n${lines.join("\n")}\n---\nBody of ${key}, version ${version}.\n`;
 }
 
+/** The feed folders the sequences ended with ("sections/world", "lang/ja", ...), over every seed. */
+const reached = new Set<string>();
+
 describe("the planner, run incrementally, equals the planner from scratch", () => {
   for (const seed of SEEDS)
     it(`seed ${seed} (PLANNER_SEED replays one)`, () => {
       const next = lcg(seed);
       const site = new PlannedSite(config);
-      const keys = Array.from({ length: 24 }, (_, i) => `${i % 3 ? "posts" : "notes"}/p${i}.md`);
+      // Files at the top, in folders and two folders deep: every section level.
+      const folders = ["posts/", "notes/", "world/asia/", "world/", "", "World/Europe/"];
+      const keys = Array.from({ length: 24 }, (_, i) => `${folders[i % folders.length]}p${i}.md`);
       let now = START;
       for (let step = 1; step <= 40; step++) {
         // Mostly hours apart; now and then days, across the end of a month.
@@ -60,7 +75,36 @@ describe("the planner, run incrementally, equals the planner from scratch", () =
         );
       expect(undated(incremental.catalog)).toEqual(undated(site.catalog()));
       expect(Object.keys(incremental.catalog).length).toBeGreaterThan(5);
+      for (const key of site.feeds.keys()) reached.add(key.slice("feeds/".length, key.lastIndexOf("/")));
     });
+});
+
+describe("the sequences", () => {
+  it("reach every family: nested sections and languages in both spellings among them", () => {
+    // Replaying one seed (PLANNER_SEED) need not reach them all.
+    if (SEEDS.length === 1) return;
+    for (const folder of [
+      "tags/tech",
+      "authors/ann",
+      "sections/posts",
+      "sections/world",
+      "sections/world/asia",
+      "sections/world/europe",
+      "lang/en",
+      "lang/ja",
+      "lang/ko",
+    ])
+      expect(reached, folder).toContain(folder);
+    expect([...reached].some((folder) => folder.startsWith("archive/"))).toBe(true);
+    // "World/Europe/" and "world/asia/" share the section "world"; "JA" and "ja" the language.
+    const shared = [...reached].filter((folder) => /^(sections\/world|lang\/ja)/i.test(folder));
+    expect(shared.sort()).toEqual([
+      "lang/ja",
+      "sections/world",
+      "sections/world/asia",
+      "sections/world/europe",
+    ]);
+  });
 });
 
 describe("the planner's contract", () => {

@@ -4,14 +4,17 @@ import { join } from "node:path";
 import { App, Duration, Stack, Validations } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { Certificate } from "aws-cdk-lib/aws-certificatemanager";
+import { Metric } from "aws-cdk-lib/aws-cloudwatch";
 import { Schedule } from "aws-cdk-lib/aws-events";
 import type { CfnRole } from "aws-cdk-lib/aws-iam";
+import { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../functions/core/config.ts";
 import { FEEDS_CSP, negotiatedType, variesByAccept } from "../../functions/core/negotiate.ts";
+import { alarmEmailProblem } from "../../infra/alarms.ts";
 import {
   FEEDS_PREFIX,
   FeedPublisher,
@@ -211,6 +214,19 @@ describe("FeedPublisher (default domain)", () => {
       expect(propsOf(notifications).BucketName).toEqual({ Ref: logicalIdOf(stack, publisher.bucket) });
     });
 
+    it("subscribes to no tagging event: the outcome tags the functions write trigger nothing", () => {
+      const [[, notifications]] = resourcesOfType("Custom::S3BucketNotifications") as [[string, Json]];
+      const config = propsOf(notifications).NotificationConfiguration as Json;
+      const events = Object.values(config).flatMap((list) =>
+        (list as { Events: string[] }[]).flatMap((entry) => entry.Events),
+      );
+      expect(events.length).toBeGreaterThan(0);
+      // PutObjectTagging raises s3:ObjectTagging:Put; "s3:*" or "s3:ObjectTagging:*" would catch it.
+      for (const event of events) expect(event).not.toMatch(/^s3:(\*|ObjectTagging:)/);
+      // Nor does EventBridge see the bucket's events (it would see every tagging call).
+      expect(config).not.toHaveProperty("EventBridgeConfiguration");
+    });
+
     it("lets only this bucket's S3 events into the queue", () => {
       template.hasResourceProperties("AWS::SQS::QueuePolicy", {
         Queues: [{ Ref: logicalIdOf(stack, publisher.queue) }],
@@ -267,8 +283,16 @@ describe("FeedPublisher (default domain)", () => {
       }
     });
 
-    it("alarms as soon as one message is visible in the DLQ", () => {
+    it("alarms as soon as one message is visible in the DLQ, to the alarm topic", () => {
+      expect(logicalIdOf(stack, publisher.deadLetterAlarm)).toBe(
+        Object.keys(
+          template.findResources("AWS::CloudWatch::Alarm", {
+            Properties: { MetricName: "ApproximateNumberOfMessagesVisible" },
+          }),
+        )[0],
+      );
       template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        AlarmActions: [{ Ref: logicalIdOf(stack, publisher.alarmTopic) }],
         Namespace: "AWS/SQS",
         MetricName: "ApproximateNumberOfMessagesVisible",
         Dimensions: [
@@ -282,6 +306,208 @@ describe("FeedPublisher (default domain)", () => {
         EvaluationPeriods: 1,
       });
     });
+  });
+
+  describe("alarm topic and alarms", () => {
+    const topicRef = () => ({ Ref: logicalIdOf(stack, publisher.alarmTopic) });
+    const alarmsByName = (): Record<string, Json> =>
+      Object.fromEntries(
+        resourcesOfType("AWS::CloudWatch::Alarm").map(([, alarm]) => [
+          propsOf(alarm).AlarmName as string,
+          propsOf(alarm),
+        ]),
+      );
+    const ruleId = (schedule: string) =>
+      Object.keys(
+        template.findResources("AWS::Events::Rule", { Properties: { ScheduleExpression: schedule } }),
+      )[0] as string;
+
+    it("has one topic, encrypted with a rotated key of its own that CloudWatch may use", () => {
+      template.resourceCountIs("AWS::SNS::Topic", 1);
+      const [[keyId, key]] = resourcesOfType("AWS::KMS::Key") as [[string, Json]];
+      template.hasResourceProperties("AWS::SNS::Topic", {
+        KmsMasterKeyId: { "Fn::GetAtt": [keyId, "Arn"] },
+      });
+      expect(propsOf(key).EnableKeyRotation).toBe(true);
+      const statements = (propsOf(key).KeyPolicy as { Statement: Statement[] }).Statement;
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: "Allow",
+          Principal: { Service: "cloudwatch.amazonaws.com" },
+          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        }),
+      );
+    });
+
+    it("the topic refuses publishing without TLS, and lets only this account's alarms publish", () => {
+      const [[, policy]] = resourcesOfType("AWS::SNS::TopicPolicy") as [[string, Json]];
+      expect(propsOf(policy).Topics).toEqual([topicRef()]);
+      const statements = (propsOf(policy).PolicyDocument as { Statement: Statement[] }).Statement;
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: "Deny",
+          Action: "sns:Publish",
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        }),
+      );
+      const allow = statements.filter((s) => s.Effect === "Allow");
+      expect(allow).toHaveLength(1);
+      expect(allow[0]?.Principal).toEqual({ Service: "cloudwatch.amazonaws.com" });
+      expect(allow[0]?.Action).toBe("sns:Publish");
+      expect(allow[0]?.Resource).toEqual(topicRef());
+      expect(allow[0]?.Condition?.StringEquals).toEqual({ "aws:SourceAccount": { Ref: "AWS::AccountId" } });
+      expect(render(((allow[0]?.Condition?.ArnLike ?? {}) as Json)["aws:SourceArn"], names)).toBe(
+        "arn:AWS::Partition:cloudwatch:AWS::Region:AWS::AccountId:alarm:*",
+      );
+    });
+
+    it("subscribes no one when no alarmEmail is given", () => {
+      template.resourceCountIs("AWS::SNS::Subscription", 0);
+    });
+
+    it("outputs the topic's ARN", () => {
+      template.hasOutput("AlarmTopicArn", { Value: topicRef() });
+    });
+
+    it("has exactly the pipeline's alarms, each publishing to the topic, missing data not breaching", () => {
+      const alarms = alarmsByName();
+      expect(Object.keys(alarms).sort()).toEqual(
+        [
+          "Test-RegenerateErrors",
+          "Test-RegenerateThrottles",
+          "Test-ReconcileErrors",
+          "Test-ReconcileThrottles",
+          "Test-DeadLetterQueue",
+          "Test-QueueAge",
+          "Test-PublishScheduleFailed",
+          "Test-ReconcileRunFailed",
+        ].sort(),
+      );
+      for (const [name, alarm] of Object.entries(alarms)) {
+        expect(alarm.AlarmActions, name).toEqual([topicRef()]);
+        expect(alarm.TreatMissingData, name).toBe("notBreaching");
+        expect(alarm.EvaluationPeriods, name).toBe(1);
+        expect(alarm.ActionsEnabled ?? true, name).toBe(true);
+        // Says what happened and what to do, in a notification-sized text.
+        const description = render(alarm.AlarmDescription, names);
+        expect(description, name).toMatch(/^feedpub: /);
+        expect(description.length, name).toBeLessThan(1024);
+      }
+    });
+
+    it.each([
+      ["Regenerate", "Errors", true],
+      ["Regenerate", "Throttles", true],
+      // A daily run: five quiet minutes after a failure say nothing, so no OK message.
+      ["Reconcile", "Errors", false],
+      ["Reconcile", "Throttles", true],
+    ] as const)("%s %s: any in 5 minutes (Sum >= 1), OK notified: %s", (fn, metric, ok) => {
+      const alarm = alarmsByName()[`Test-${fn}${metric}`] ?? {};
+      const target = fn === "Regenerate" ? publisher.regenerateFunction : publisher.reconcileFunction;
+      expect(alarm).toMatchObject({
+        Namespace: "AWS/Lambda",
+        MetricName: metric,
+        Dimensions: [{ Name: "FunctionName", Value: { Ref: logicalIdOf(stack, target) } }],
+        Statistic: "Sum",
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      });
+      expect(alarm.OKActions).toEqual(ok ? [topicRef()] : undefined);
+      // The notification names the log group to read.
+      if (metric === "Errors")
+        expect(render(alarm.AlarmDescription, names)).toContain(`${fn.toLowerCase()}Logs`);
+    });
+
+    it("dead-letter queue: any visible message (Maximum >= 1), OK once emptied", () => {
+      expect(alarmsByName()["Test-DeadLetterQueue"]).toMatchObject({
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateNumberOfMessagesVisible",
+        Dimensions: [
+          {
+            Name: "QueueName",
+            Value: { "Fn::GetAtt": [logicalIdOf(stack, publisher.deadLetterQueue), "QueueName"] },
+          },
+        ],
+        Statistic: "Maximum",
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        OKActions: [topicRef()],
+      });
+    });
+
+    it("queue age: above two visibility timeouts, i.e. two failed receives, well before the DLQ", () => {
+      const [, queue] = resourcesOfType("AWS::SQS::Queue").find(
+        ([id]) => id === logicalIdOf(stack, publisher.queue),
+      ) ?? [undefined, {}];
+      const visibility = propsOf(queue).VisibilityTimeout as number;
+      const alarm = alarmsByName()["Test-QueueAge"] ?? {};
+      expect(alarm).toMatchObject({
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateAgeOfOldestMessage",
+        Dimensions: [
+          { Name: "QueueName", Value: { "Fn::GetAtt": [logicalIdOf(stack, publisher.queue), "QueueName"] } },
+        ],
+        Statistic: "Maximum",
+        Period: 300,
+        Threshold: 2 * visibility,
+        ComparisonOperator: "GreaterThanThreshold",
+        OKActions: [topicRef()],
+      });
+      // Not raised by one retried message (one visibility timeout plus a regeneration and the
+      // batching window), but raised before the fifth receive dead-letters the message.
+      const threshold = alarm.Threshold as number;
+      expect(threshold).toBeGreaterThan(visibility + FUNCTION_SIZING.regenerate.timeout.toSeconds() + 5);
+      expect(threshold).toBeLessThan(5 * visibility);
+    });
+
+    it.each([
+      ["PublishScheduleFailed", "rate(5 minutes)", "regenerate", true],
+      ["ReconcileRunFailed", "rate(1 day)", "reconcile", false],
+    ] as const)(
+      "%s: runs of %s that EventBridge could not invoke or Lambda dropped after retries",
+      (name, schedule, fn, ok) => {
+        const alarm = alarmsByName()[`Test-${name}`] ?? {};
+        const target = fn === "regenerate" ? publisher.regenerateFunction : publisher.reconcileFunction;
+        expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold" });
+        expect(alarm.OKActions).toEqual(ok ? [topicRef()] : undefined);
+        const metrics = alarm.Metrics as Json[];
+        const returned = metrics.filter((m) => m.ReturnData !== false);
+        expect(returned).toHaveLength(1);
+        const expression = returned[0]?.Expression as string;
+        const stats = Object.fromEntries(
+          metrics
+            .filter((m) => m.MetricStat)
+            .map((m) => {
+              const stat = m.MetricStat as { Metric: Json; Period: number; Stat: string };
+              return [m.Id as string, { ...stat.Metric, Period: stat.Period, Stat: stat.Stat }];
+            }),
+        );
+        expect(Object.values(stats)).toEqual(
+          expect.arrayContaining([
+            {
+              Namespace: "AWS/Events",
+              MetricName: "FailedInvocations",
+              Dimensions: [{ Name: "RuleName", Value: { Ref: ruleId(schedule) } }],
+              Period: 300,
+              Stat: "Sum",
+            },
+            {
+              Namespace: "AWS/Lambda",
+              MetricName: "AsyncEventsDropped",
+              Dimensions: [{ Name: "FunctionName", Value: { Ref: logicalIdOf(stack, target) } }],
+              Period: 300,
+              Stat: "Sum",
+            },
+          ]),
+        );
+        expect(Object.keys(stats)).toHaveLength(2);
+        // The sum of both, each counted as 0 while it reports nothing.
+        const filled = Object.keys(stats).map((id) => `FILL(${id}, 0)`);
+        expect(expression.split(" + ").sort()).toEqual(filled.sort());
+      },
+    );
   });
 
   describe("functions", () => {
@@ -480,9 +706,12 @@ describe("FeedPublisher (default domain)", () => {
       "s3:GetObject bucket.Arn/_state/*",
       "s3:GetObject bucket.Arn/content/*",
       "s3:GetObject bucket.Arn/feeds/*",
+      // The editors' outcome tags: on content/ only, the current version only.
+      "s3:GetObjectTagging bucket.Arn/content/*",
       "s3:ListBucket bucket.Arn",
       "s3:PutObject bucket.Arn/_state/*",
       "s3:PutObject bucket.Arn/feeds/*",
+      "s3:PutObjectTagging bucket.Arn/content/*",
     ];
 
     it("regenerate: exact S3 prefixes, its log group, and consuming the queue", () => {
@@ -751,6 +980,7 @@ describe("FeedPublisher (custom domain)", () => {
       domainName: "feeds.example.org",
       reconcileSchedule: Schedule.rate(Duration.hours(1)),
       logRetention: RetentionDays.ONE_WEEK,
+      alarmEmail: "ops+feeds@example.org",
       certificate: Certificate.fromCertificateArn(
         stack,
         "Cert",
@@ -813,6 +1043,30 @@ describe("FeedPublisher (custom domain)", () => {
     template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 7 });
   });
 
+  it("subscribes the alarmEmail to the alarm topic", () => {
+    template.resourceCountIs("AWS::SNS::Subscription", 1);
+    const topics = Object.keys(template.findResources("AWS::SNS::Topic"));
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "ops+feeds@example.org",
+      TopicArn: { Ref: topics[0] },
+    });
+    // The whole-site alarm follows the schedule it watches.
+    const [ruleId] = Object.keys(
+      template.findResources("AWS::Events::Rule", { Properties: { ScheduleExpression: "rate(1 hour)" } }),
+    );
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: "Custom-ReconcileRunFailed",
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ Dimensions: [{ Name: "RuleName", Value: { Ref: ruleId } }] }),
+          }),
+        }),
+      ]),
+    });
+  });
+
   it("needs no CFR4 acknowledgement and is nag-clean", () => {
     expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
     const acknowledged = JSON.stringify(stack.node.findAll().flatMap((c) => c.node.metadata));
@@ -843,8 +1097,96 @@ describe("FeedPublisher props validation", () => {
     ).toThrow(/us-east-1/);
   });
 
+  it("refuses an alarmEmail that is not one plain email address, before bundling", () => {
+    for (const address of [
+      "ops",
+      "ops@",
+      "@example.org",
+      "ops@localhost",
+      "ops@example.org.",
+      "ops@-example.org",
+      "ops@exa_mple.org",
+      "ops@192.168.0.1",
+      "o ps@example.org",
+      "ops..team@example.org",
+      ".ops@example.org",
+      '"ops"@example.org',
+      "Ops <ops@example.org>",
+      "ops@example.org, dev@example.org",
+      "ops@example.org\n",
+      `${"o".repeat(65)}@example.org`,
+      `ops@${"a".repeat(250)}.org`,
+      "opé@example.org",
+    ]) {
+      expect(alarmEmailProblem(address), address).toBe(
+        `must be one email address like ops@example.org, got ${JSON.stringify(address.length > 80 ? `${address.slice(0, 80)}...` : address)}`,
+      );
+    }
+    const stack = new Stack(new App(), "BadEmail");
+    expect(
+      () => new FeedPublisher(stack, "FeedPublisher", { site: SITE, alarmEmail: "ops at example.org" }),
+    ).toThrow(
+      'FeedPublisher: alarmEmail must be one email address like ops@example.org, got "ops at example.org"',
+    );
+    // Refused before anything was built, so before esbuild bundled a function.
+    expect(stack.node.findAll().filter((c) => c instanceof LambdaFunction)).toEqual([]);
+  });
+
+  it("accepts ordinary addresses, tagged and in subdomains", () => {
+    for (const address of [
+      "ops@example.org",
+      "ops+feeds@example.org",
+      "first.last@mail.news.example.co.uk",
+      "O'Brien_1@Example.ORG",
+      `${"o".repeat(64)}@example.org`,
+    ])
+      expect(alarmEmailProblem(address), address).toBeUndefined();
+  });
+
   it("rejects bad site settings at synth time, naming the field", () => {
     expect(attempt({ site: { title: "x", url: "example.com" } })).toThrow(/url: must be an absolute/);
     expect(attempt({ itemLimit: 0 })).toThrow(/itemLimit/);
+  });
+});
+
+describe("FeedAlarms, extended with whole-site work", () => {
+  it("adds one alarm for another whole-site run, to the same topic, notified once per failure", () => {
+    // Bundling skipped: this looks at the alarms only.
+    const app = new App({
+      context: { ...APP_CONTEXT, "aws:cdk:bundling-stacks": [] },
+      builtinCloudFormationValidation: false,
+    });
+    const stack = new Stack(app, "More");
+    const publisher = new FeedPublisher(stack, "FeedPublisher", { site: SITE });
+    // What a Step Functions rebuild would pass: stateMachine.metricFailed().
+    const failed = new Metric({
+      namespace: "AWS/States",
+      metricName: "ExecutionsFailed",
+      dimensionsMap: { StateMachineArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:rebuild" },
+      statistic: "Sum",
+    });
+    const before = publisher.alarms.alarms.length;
+    const alarm = publisher.alarms.watchWholeSiteRun(
+      "RebuildFailed",
+      failed,
+      "feedpub: a whole-site rebuild failed. Read its execution history.",
+    );
+    expect(publisher.alarms.alarms).toHaveLength(before + 1);
+    expect(publisher.alarms.alarms).toContain(alarm);
+
+    const template = Template.fromStack(stack);
+    const topic = stack.getLogicalId(publisher.alarmTopic.node.defaultChild as CfnRole);
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: "More-RebuildFailed",
+      Namespace: "AWS/States",
+      MetricName: "ExecutionsFailed",
+      Statistic: "Sum",
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      TreatMissingData: "notBreaching",
+      AlarmActions: [{ Ref: topic }],
+      OKActions: Match.absent(),
+    });
   });
 });

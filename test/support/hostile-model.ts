@@ -12,6 +12,7 @@ export function hostileModel(): FeedModel {
     json: `${base}feed.json`,
   });
   return {
+    id: "https://example.org/?a=1&b=2",
     title: hostile,
     description: `${hostile} description`,
     homeUrl: "https://example.org/?a=1&b=2",

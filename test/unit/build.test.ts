@@ -7,7 +7,6 @@ import {
   renderBrowserFiles,
   renderFeedFiles,
   type SeenState,
-  summaryAsContent,
   toFeedItem,
   updateSeen,
 } from "../../functions/core/build.ts";
@@ -297,7 +296,7 @@ describe("toFeedItem without full text (archive pages)", () => {
       },
     });
 
-  it("carries the summary as content and leaves a body it does not need unread", () => {
+  it("carries the summary alone, with no content, and leaves a body it does not need unread", () => {
     const read: string[] = [];
     const item = toFeedItem(
       watched({ path: "a.md", title: "A <title>", summary: "Written <summary> & more" }, read),
@@ -308,7 +307,7 @@ describe("toFeedItem without full text (archive pages)", () => {
     );
 
     expect(read).toEqual([]);
-    expect(item.contentHtml).toBe("<p>Written &lt;summary&gt; &amp; more</p>");
+    expect(item.contentHtml).toBeUndefined();
     expect(item.summary).toBe("Written <summary> & more");
   });
 
@@ -320,8 +319,9 @@ describe("toFeedItem without full text (archive pages)", () => {
 
     expect(read).toEqual(["b.md", "b.md"]);
     expect(short.summary).toBe("First words of the body & more.");
-    expect(short).toEqual({ ...full, contentHtml: summaryAsContent(full.summary, full.title) });
-    expect(full.contentHtml).toContain("<em>words</em>");
+    const { contentHtml: fullText, ...withoutText } = full;
+    expect(short).toEqual(withoutText);
+    expect(fullText).toContain("<em>words</em>");
   });
 });
 

@@ -70,6 +70,7 @@ export const BASE_ITEM: FeedItem = {
 };
 
 export const BASE_MODEL: FeedModel = {
+  id: "https://news.example.org/",
   title: "Example News",
   description: "Reports from the example newsroom.",
   homeUrl: "https://news.example.org/",

@@ -4,6 +4,7 @@ import type { Person } from "../config.ts";
 import type { FeedItem, FeedModel } from "../model.ts";
 import { escapeHtml, stripForbiddenChars } from "../text.ts";
 import { withPaging, withStylesheet } from "./browser.ts";
+import { itemLanguages, withLanguages } from "./item-language.ts";
 import { forTextNode } from "./xml-js-text.ts";
 
 function author(person: Person) {
@@ -22,7 +23,8 @@ export function renderAtom(model: FeedModel, stylesheet = "atom.xsl"): string {
   const feed = new Feed({
     title: forTextNode(model.title),
     ...(model.description ? { description: forTextNode(model.description) } : {}),
-    id: forTextNode(model.homeUrl),
+    // Each feed's own id (feed-id.ts); an archive page has the id of the feed it archives.
+    id: forTextNode(model.id),
     link: model.homeUrl,
     language: model.language,
     updated: model.updated,
@@ -53,6 +55,7 @@ export function renderAtom(model: FeedModel, stylesheet = "atom.xsl"): string {
       link: item.url,
       date: item.updated,
       published: item.published,
+      // An item without its full text is a summary and the (alternate) link, with no content.
       description: escapeHtml(item.summary),
       content: item.contentHtml,
       author: item.authors.map(author),
@@ -77,7 +80,10 @@ export function renderAtom(model: FeedModel, stylesheet = "atom.xsl"): string {
             )
             .join("\n            "),
       );
-  return `${withStylesheet(withPaging(stripForbiddenChars(xml), model, "atom"), stylesheet)}\n`;
+  // feed writes no language in Atom: the document declares the feed's on its root (RFC 4287 2),
+  // and the entries in another language their own, which they inherit otherwise.
+  const marked = withLanguages(withLanguages(xml, "feed", [model.language]), "entry", itemLanguages(model));
+  return `${withStylesheet(withPaging(stripForbiddenChars(marked), model, "atom"), stylesheet)}\n`;
 }
 
 /** An item's files as Atom enclosure links: the lead image first, then the attachments. */

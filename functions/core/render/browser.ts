@@ -1,5 +1,8 @@
 import type { FeedModel } from "../model.ts";
 import { escapeHtml } from "../text.ts";
+import { displayDate } from "./feed-xsl.ts";
+
+export { ATOM_XSL, displayDate, RSS_XSL } from "./feed-xsl.ts";
 
 /**
  * What a person sees when a feed is opened in a browser. RSS and Atom carry an
@@ -9,7 +12,11 @@ import { escapeHtml } from "../text.ts";
  * and links are shown from the feed: the item bodies stay in the feed, for readers.
  */
 
-/** The processing instruction RSS and Atom carry, relative so it works on any host. */
+/**
+ * The processing instruction RSS and Atom carry, relative so it works on any host: "rss.xsl" in
+ * feeds/, "../../rss.xsl" two folders below. The stylesheets read this very href to find feeds/
+ * for their own links (feed-xsl.ts), so it stays `href="…"`: "../" steps, then the file name.
+ */
 export function stylesheetInstruction(href: string): string {
   return `<?xml-stylesheet type="text/xsl" href="${href}"?>`;
 }
@@ -19,128 +26,6 @@ export function withStylesheet(xml: string, href: string): string {
   const end = xml.startsWith("<?xml") ? xml.indexOf("?>") + 2 : 0;
   return `${xml.slice(0, end)}\n${stylesheetInstruction(href)}${xml.slice(end)}`;
 }
-
-/** The months in English, as the pages show them. */
-const MONTHS = [
-  "January",
-  "February",
-  "March",
-  "April",
-  "May",
-  "June",
-  "July",
-  "August",
-  "September",
-  "October",
-  "November",
-  "December",
-];
-/** `|01=January|02=February|...|`: XSLT 1.0 has no maps, so the stylesheet looks months up in text. */
-const MONTH_TABLE = `|${MONTHS.map((name, i) => `${String(i + 1).padStart(2, "0")}=${name}`).join("|")}|`;
-/** `|Jan=01|Feb=02|...|`: RSS dates (RFC 822) name the month. */
-const RFC822_MONTHS = `|${MONTHS.map((name, i) => `${name.slice(0, 3)}=${String(i + 1).padStart(2, "0")}`).join("|")}|`;
-
-/** A date as the browser pages show it: "1 March 2024" (UTC), as the stylesheets' "date" template. */
-export function displayDate(date: Date): string {
-  return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
-}
-
-const XSL_HEAD = `<?xml version="1.0" encoding="utf-8"?>
-<!-- feedpub: shows this feed as a page in a browser. Feed readers ignore it. -->
-<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
-  xmlns:atom="http://www.w3.org/2005/Atom" exclude-result-prefixes="atom">
-  <xsl:output method="html" encoding="utf-8" doctype-system="about:legacy-compat"/>
-  <!-- One date format for both pages (and index.html): "1 March 2024", the UTC day. -->
-  <xsl:template name="date">
-    <xsl:param name="year"/>
-    <xsl:param name="month"/>
-    <xsl:param name="day"/>
-    <time datetime="{concat($year, '-', $month, '-', $day)}">
-      <xsl:value-of select="concat(number($day), ' ', substring-before(substring-after('${MONTH_TABLE}', concat('|', $month, '=')), '|'), ' ', $year)"/>
-    </time>
-  </xsl:template>`;
-
-function page(
-  format: string,
-  body: { title: string; description: string; home: string; self: string; items: string },
-) {
-  return `
-    <html>
-      <head>
-        <meta charset="utf-8"/>
-        <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title><xsl:value-of select="${body.title}"/> · ${format} feed</title>
-        <link rel="stylesheet" href="feed.css"/>
-      </head>
-      <body>
-        <header>
-          <p class="about">This is a web feed (${format}). To follow it, copy its address into a feed reader:
-            <code class="address"><xsl:value-of select="${body.self}"/></code></p>
-          <h1><xsl:value-of select="${body.title}"/></h1>
-          <p><xsl:value-of select="${body.description}"/></p>
-          <nav><a href="{${body.home}}">Visit the site</a> · <a href="index.html">All feeds</a></nav>
-        </header>
-        <main>${body.items}
-        </main>
-      </body>
-    </html>`;
-}
-
-export const RSS_XSL = `${XSL_HEAD}
-  <xsl:template match="/">
-    <xsl:apply-templates select="rss/channel"/>
-  </xsl:template>
-  <xsl:template match="channel">${page("RSS", {
-    title: "title",
-    description: "description",
-    home: "link",
-    self: "atom:link[@rel='self']/@href",
-    items: `
-          <xsl:for-each select="item">
-            <article>
-              <h2><a href="{link}"><xsl:value-of select="title"/></a></h2>
-              <p class="date"><xsl:call-template name="date">
-                <!-- pubDate is RFC 822 as feedpub writes it: "Fri, 01 Mar 2024 09:00:00 GMT". -->
-                <xsl:with-param name="year" select="substring(pubDate, 13, 4)"/>
-                <xsl:with-param name="month" select="substring-before(substring-after('${RFC822_MONTHS}', concat('|', substring(pubDate, 9, 3), '=')), '|')"/>
-                <xsl:with-param name="day" select="substring(pubDate, 6, 2)"/>
-              </xsl:call-template></p>
-              <p><xsl:value-of select="description" disable-output-escaping="yes"/></p>
-            </article>
-          </xsl:for-each>`,
-  })}
-  </xsl:template>
-</xsl:stylesheet>
-`;
-
-// RSS descriptions and Atom entry titles and summaries hold HTML-escaped plain text (see rss.ts and
-// atom.ts): written without escaping again, they read as the text they are. They never hold
-// markup of their own.
-export const ATOM_XSL = `${XSL_HEAD}
-  <xsl:template match="/">
-    <xsl:apply-templates select="atom:feed"/>
-  </xsl:template>
-  <xsl:template match="atom:feed">${page("Atom", {
-    title: "atom:title",
-    description: "atom:subtitle",
-    home: "atom:link[@rel='alternate' or not(@rel)][1]/@href",
-    self: "atom:link[@rel='self']/@href",
-    items: `
-          <xsl:for-each select="atom:entry">
-            <article>
-              <h2><a href="{atom:link[@rel='alternate' or not(@rel)][1]/@href}"><xsl:value-of select="atom:title" disable-output-escaping="yes"/></a></h2>
-              <p class="date"><xsl:call-template name="date">
-                <xsl:with-param name="year" select="substring(atom:published, 1, 4)"/>
-                <xsl:with-param name="month" select="substring(atom:published, 6, 2)"/>
-                <xsl:with-param name="day" select="substring(atom:published, 9, 2)"/>
-              </xsl:call-template></p>
-              <p><xsl:value-of select="atom:summary" disable-output-escaping="yes"/></p>
-            </article>
-          </xsl:for-each>`,
-  })}
-  </xsl:template>
-</xsl:stylesheet>
-`;
 
 export const FEED_CSS = `/* feedpub: the look of the feeds' browser pages and of index.html. */
 :root { color-scheme: light dark; --muted: #666; --rule: #ddd; --note: #fff8dc; }
@@ -156,6 +41,8 @@ a { color: #1a5fb4; }
 article, .latest li { border-top: 1px solid var(--rule); padding: 0.9rem 0; }
 .feeds, .latest { list-style: none; padding: 0; }
 .feeds li { margin: 0.4rem 0; }
+.formats { margin-top: 0.3rem; }
+.paging { border-top: 1px solid var(--rule); padding-top: 0.9rem; display: flex; gap: 1.5rem; }
 `;
 
 /** A link target that is safe in an href: http(s) only. */

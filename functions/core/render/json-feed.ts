@@ -25,7 +25,12 @@ export function renderJsonFeed(model: FeedModel): string {
       id: item.id,
       url: item.url,
       title: item.title,
-      content_html: item.contentHtml,
+      // JSON Feed 1.1 requires content_html or content_text. An item carried by its summary (or
+      // an empty article, which has no full text either) has no HTML to give: its content is the
+      // summary again, as plain text, the least the spec allows that still reads as something in
+      // readers that show only the content; as text it cannot be taken for the article's HTML,
+      // which only the feed's full copy carries. RSS and Atom likewise write no content for them.
+      ...(item.contentHtml ? { content_html: item.contentHtml } : { content_text: item.summary }),
       ...(item.summary ? { summary: item.summary } : {}),
       ...(item.image ? { image: item.image.url } : {}),
       ...(item.enclosures?.length
@@ -41,6 +46,7 @@ export function renderJsonFeed(model: FeedModel): string {
       date_modified: item.updated.toISOString(),
       authors: item.authors.map(author),
       ...(item.tags.length ? { tags: item.tags } : {}),
+      // Whenever the article gives one: JSON Feed 1.1 lets an item state its own language.
       ...(item.language ? { language: item.language } : {}),
     })),
   };

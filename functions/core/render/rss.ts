@@ -1,7 +1,15 @@
 import { Feed } from "feed";
 import type { FeedItem, FeedModel } from "../model.ts";
-import { escapeHtml, stripForbiddenChars } from "../text.ts";
+import { stripForbiddenChars } from "../text.ts";
 import { withPaging, withStylesheet } from "./browser.ts";
+import { itemLanguages, withLanguages } from "./item-language.ts";
+import {
+  episodeExtensions,
+  podcastFeedOptions,
+  rssDescription,
+  rssEnclosure,
+  withPodcastChannel,
+} from "./podcast.ts";
 import { forTextNode } from "./xml-js-text.ts";
 
 const DC_NAMESPACE = "http://purl.org/dc/elements/1.1/";
@@ -22,6 +30,7 @@ export function renderRss(model: FeedModel, stylesheet = "rss.xsl"): string {
     feedLinks: { rss: model.links.rss },
     // WebSub: rel="hub" beside rel="self", so subscribers know where to subscribe.
     ...(model.hub ? { hub: model.hub } : {}),
+    ...podcastFeedOptions(model),
   });
   // feed declares xmlns:dc only when some item has content:encoded; without it, dc:creator would
   // use an unbound prefix, which namespace-aware readers (Python feedparser) reject.
@@ -33,11 +42,13 @@ export function renderRss(model: FeedModel, stylesheet = "rss.xsl"): string {
       link: item.url,
       date: item.updated,
       published: item.published,
-      description: escapeHtml(item.summary),
+      description: rssDescription(item, model),
+      // Absent for an item carried by its summary: description alone, no content:encoded.
       content: item.contentHtml,
       category: item.tags.map((tag) => ({ name: forTextNode(tag) })),
-      // RSS has one enclosure per item: the first attached file, else the lead image.
-      ...(enclosureOf(item) ? { enclosure: enclosureOf(item) } : {}),
+      // RSS has one enclosure per item: the first attached file, else the lead image (in a
+      // podcast: the recording).
+      ...(enclosureOf(item, model) ? { enclosure: enclosureOf(item, model) } : {}),
       extensions: [
         // feed writes item titles as CDATA and splits only the first "]]>"; a text node is
         // always safe and is what RSS readers expect for a plain-text title.
@@ -50,15 +61,22 @@ export function renderRss(model: FeedModel, stylesheet = "rss.xsl"): string {
             _text: forTextNode(a.name),
           })) as unknown as Record<string, unknown>,
         },
+        // A podcast's episode fields (itunes:duration, podcast:transcript, ...).
+        ...episodeExtensions(item, model),
       ],
     });
   }
+  // Items in another language than the channel's carry xml:lang (allowed on any XML element).
+  const marked = withLanguages(feed.rss2(), "item", itemLanguages(model));
   // XML cannot carry control characters even escaped, and feed passes them through. Parsed
   // text is already clean; this also covers values that bypass the parsers (the config).
-  return `${withStylesheet(withPaging(stripForbiddenChars(feed.rss2()), model, "rss"), stylesheet)}\n`;
+  return `${withStylesheet(withPaging(withPodcastChannel(stripForbiddenChars(marked), model), model, "rss"), stylesheet)}\n`;
 }
 
-function enclosureOf(item: FeedItem): { url: string; type: string; length: number } | undefined {
-  const file = item.enclosures?.[0] ?? item.image;
+function enclosureOf(
+  item: FeedItem,
+  model: FeedModel,
+): { url: string; type: string; length: number } | undefined {
+  const file = rssEnclosure(item, model);
   return file ? { url: file.url, type: file.type, length: file.length } : undefined;
 }

@@ -88,7 +88,13 @@ export interface FamilyPlan {
   /** Whether the family needed the whole catalog. */
   readonly readWhole: boolean;
   /** What the main feed reports: its items, what it held back and refused. */
-  readonly summary?: { published: number; held: readonly HeldBack[]; problems: readonly ArticleProblem[] };
+  readonly summary?: {
+    published: number;
+    held: readonly HeldBack[];
+    problems: readonly ArticleProblem[];
+    /** In a rebuild: every article public now, and how many of them are on archive pages. */
+    whole?: { public: number; archived: number; waiting: number };
+  };
 }
 
 /** A plan that is discarded: something is missing. */

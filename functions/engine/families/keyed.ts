@@ -1,4 +1,5 @@
 import { assembleFeed, type FeedScope, renderFeedFiles } from "../../core/build.ts";
+import type { SiteConfig } from "../../core/config.ts";
 import type { ListedFeed } from "../../core/render/browser.ts";
 import { fileEtag } from "../file-bytes.ts";
 import type { OutputFile, StateObject } from "../needs.ts";
@@ -29,8 +30,12 @@ export interface KeyedSpec {
   readonly name: string;
   /** Shown before the feed's name in its title: "Tag: Rust". */
   readonly label: string;
-  /** The family's feeds an entry belongs to (only publishable entries are asked). */
-  feedsOf(entry: IndexEntry): readonly KeyedFeed[];
+  /** The family's feeds the entry at `path` belongs to (only publishable entries are asked). */
+  feedsOf(entry: IndexEntry, path: string, config: SiteConfig): readonly KeyedFeed[];
+  /** How a feed's name is shown in its title, when not as written ("한국어 (Korean)"). */
+  display?(name: string, config: SiteConfig): string;
+  /** The language a feed is written in, when not the site's (a language feed's own). */
+  language?(name: string): string | undefined;
 }
 
 /**
@@ -39,7 +44,8 @@ export interface KeyedSpec {
  */
 export function keyedFamily(spec: KeyedSpec): Family {
   const prefix = `${spec.name}/`;
-  const feedsOf = (entry: IndexEntry | undefined) => (publishable(entry) ? spec.feedsOf(entry) : []);
+  const feedsOf = (entry: IndexEntry | undefined, path: string, config: SiteConfig) =>
+    publishable(entry) ? spec.feedsOf(entry, path, config) : [];
   const ownRefs = (ctx: PlanContext) => Object.keys(ctx.head.facets).filter((key) => key.startsWith(prefix));
   const keyOfFile = (file: string) => {
     const rest = file.startsWith(`feeds/${prefix}`) ? file.slice("feeds/".length) : undefined;
@@ -55,22 +61,7 @@ export function keyedFamily(spec: KeyedSpec): Family {
       ownRefs(ctx).some((key) => due(ctx.head.facets[key], ctx.now)) ||
       [...ctx.dirty].some((file) => keyOfFile(file) !== undefined),
     plan(ctx) {
-      // Which of the family's feeds this run makes: each key with the name to fall back on.
-      const affected = new Map<string, string>();
-      if (ctx.full) {
-        for (const [key, group] of groups(ctx.catalog.whole() ?? {})) affected.set(key, group.name);
-      } else {
-        for (const change of ctx.catalog.changed.values())
-          for (const feed of [...feedsOf(change.before), ...feedsOf(change.after)])
-            if (!affected.has(feed.key)) affected.set(feed.key, feed.name);
-        for (const file of ctx.dirty) {
-          const key = keyOfFile(file);
-          if (key && !affected.has(key)) affected.set(key, key);
-        }
-      }
-      for (const key of ownRefs(ctx))
-        if ((ctx.full || due(ctx.head.facets[key], ctx.now)) && !affected.has(key))
-          affected.set(key, ctx.head.facets[key]?.name ?? key);
+      const affected = affectedFeeds(ctx, { feedsOf, keyOfFile, groups, own: ownRefs(ctx), due });
       const refs: Record<string, FeedRef> = {};
       for (const key of ownRefs(ctx)) refs[key] = ctx.head.facets[key] as FeedRef;
       const files: OutputFile[] = [];
@@ -118,6 +109,44 @@ export function keyedFamily(spec: KeyedSpec): Family {
   };
 }
 
+/** What affectedFeeds needs of its family. */
+interface Affecting {
+  readonly feedsOf: FeedsOf;
+  readonly keyOfFile: (file: string) => string | undefined;
+  readonly groups: (catalog: Catalog, config: SiteConfig) => Map<string, Group>;
+  /** The family's feeds the head names. */
+  readonly own: readonly string[];
+  readonly due: (ref: FeedRef | undefined, now: Date) => boolean;
+}
+
+/**
+ * Which of the family's feeds this run makes, each key with the name to fall back on: every
+ * feed in a rebuild; else those the changed entries were or are in, those an attempt that lost
+ * its commit wrote, and those with an item due.
+ */
+function affectedFeeds(ctx: PlanContext, family: Affecting): Map<string, string> {
+  const affected = new Map<string, string>();
+  if (ctx.full) {
+    for (const [key, group] of family.groups(ctx.catalog.whole() ?? {}, ctx.config))
+      affected.set(key, group.name);
+  } else {
+    for (const [path, change] of ctx.catalog.changed)
+      for (const feed of [
+        ...family.feedsOf(change.before, path, ctx.config),
+        ...family.feedsOf(change.after, path, ctx.config),
+      ])
+        if (!affected.has(feed.key)) affected.set(feed.key, feed.name);
+    for (const file of ctx.dirty) {
+      const key = family.keyOfFile(file);
+      if (key && !affected.has(key)) affected.set(key, key);
+    }
+  }
+  for (const key of family.own)
+    if ((ctx.full || family.due(ctx.head.facets[key], ctx.now)) && !affected.has(key))
+      affected.set(key, ctx.head.facets[key]?.name ?? key);
+  return affected;
+}
+
 /** A dry pass's stand-in for a state object (see PlanContext.render). */
 const DRY = { name: "", body: "" };
 
@@ -127,16 +156,18 @@ interface Group {
   readonly members: Record<string, IndexEntry>;
 }
 
-/** Every feed of a catalog with its members, computed once per catalog object. */
-function groupCache(feedsOf: (entry: IndexEntry | undefined) => readonly KeyedFeed[]) {
+type FeedsOf = (entry: IndexEntry | undefined, path: string, config: SiteConfig) => readonly KeyedFeed[];
+
+/** Every feed of a catalog with its members, computed once per catalog object (one config per plan). */
+function groupCache(feedsOf: FeedsOf) {
   const cache = new WeakMap<Catalog, Map<string, Group>>();
-  return (catalog: Catalog): Map<string, Group> => {
+  return (catalog: Catalog, config: SiteConfig): Map<string, Group> => {
     let groups = cache.get(catalog);
     if (groups) return groups;
     groups = new Map();
     for (const path of Object.keys(catalog).sort(comparePaths)) {
       const entry = catalog[path] as IndexEntry;
-      for (const feed of feedsOf(entry)) {
+      for (const feed of feedsOf(entry, path, config)) {
         let group = groups.get(feed.key);
         if (!group) {
           group = { name: feed.name, members: {} };
@@ -166,7 +197,7 @@ function planFeed(
   spec: KeyedSpec,
   key: string,
   fallback: string,
-  groups: (catalog: Catalog) => Map<string, Group>,
+  groups: (catalog: Catalog, config: SiteConfig) => Map<string, Group>,
 ): FeedOutcome {
   const { config, now } = ctx;
   const ref = ctx.head.facets[key];
@@ -176,12 +207,15 @@ function planFeed(
   const keep = candidatesFor(config);
   let members: Catalog;
   let floor: Rank | undefined;
-  if (ctx.full) members = groups(ctx.catalog.whole() ?? {}).get(key)?.members ?? {};
+  if (ctx.full) members = groups(ctx.catalog.whole() ?? {}, config).get(key)?.members ?? {};
   else {
     const own: Record<string, IndexEntry> = { ...previous?.candidates };
     for (const [path, change] of ctx.catalog.changed) {
       delete own[path];
-      if (publishable(change.after) && spec.feedsOf(change.after).some((feed) => feed.key === key))
+      if (
+        publishable(change.after) &&
+        spec.feedsOf(change.after, path, config).some((feed) => feed.key === key)
+      )
         own[path] = change.after;
     }
     members = own;
@@ -189,7 +223,7 @@ function planFeed(
   }
   let selected = selectCandidates(members, now, keep, floor);
   let planned: Catalog = selected.candidates;
-  let name = feedName(spec, key, planned, now) ?? (ctx.full ? fallback : (ref?.name ?? fallback));
+  let name = feedName(spec, key, planned, ctx) ?? (ctx.full ? fallback : (ref?.name ?? fallback));
   const rendered = previous?.rendered ?? {};
   let outcome = renderItems(
     { config, now, entries: planned, rendered, ...(selected.floor ? { floor: selected.floor } : {}) },
@@ -202,8 +236,8 @@ function planFeed(
     const whole = ctx.catalog.whole();
     if (!whole) return { complete: false, readWhole: true, files: [] };
     readWhole = !ctx.full;
-    planned = groups(whole).get(key)?.members ?? {};
-    name = feedName(spec, key, selectCandidates(planned, now, keep).candidates, now) ?? name;
+    planned = groups(whole, config).get(key)?.members ?? {};
+    name = feedName(spec, key, selectCandidates(planned, now, keep).candidates, ctx) ?? name;
     outcome = renderItems({ config, now, entries: planned, rendered }, ctx.sources);
     floor = undefined;
   }
@@ -217,7 +251,7 @@ function planFeed(
   selected = selectCandidates(outcome.entries, now, keep, floor);
   if (Object.keys(selected.candidates).length === 0 && !selected.floor)
     return { complete: true, readWhole, files: [], ...(previous ? { previous } : {}) };
-  const scope = scopeOf(spec, key, name);
+  const scope = scopeOf(spec, key, name, config);
   const files = ctx.render ? renderFeedFiles(assembleFeed(config, outcome.items, scope), scope) : [];
   const state: FeedState = {
     key,
@@ -238,12 +272,17 @@ function planFeed(
   };
 }
 
-function scopeOf(spec: KeyedSpec, key: string, name: string): FeedScope {
-  return { folder: `${key}/`, label: `${spec.label}: ${name}` };
+function scopeOf(spec: KeyedSpec, key: string, name: string, config: SiteConfig): FeedScope {
+  const language = spec.language?.(name);
+  return {
+    folder: `${key}/`,
+    label: `${spec.label}: ${spec.display?.(name, config) ?? name}`,
+    ...(language ? { language } : {}),
+  };
 }
 
 function listedFeed(ctx: PlanContext, spec: KeyedSpec, key: string, name: string): ListedFeed {
-  const scope = scopeOf(spec, key, name);
+  const scope = scopeOf(spec, key, name, ctx.config);
   const model = assembleFeed(ctx.config, [], scope);
   return {
     title: scope.label ?? key,
@@ -258,12 +297,14 @@ function listedFeed(ctx: PlanContext, spec: KeyedSpec, key: string, name: string
  * feed knows (the candidates always hold the newest members), so a full rebuild and an
  * incremental one agree on it.
  */
-function feedName(spec: KeyedSpec, key: string, candidates: Catalog, now: Date): string | undefined {
+function feedName(spec: KeyedSpec, key: string, candidates: Catalog, ctx: PlanContext): string | undefined {
   let best: Rank | undefined;
   for (const path in candidates) {
-    const rank = { published: publishedOf(candidates[path] as IndexEntry, now.getTime()), path };
+    const rank = { published: publishedOf(candidates[path] as IndexEntry, ctx.now.getTime()), path };
     if (!best || ranksAbove(rank, best)) best = rank;
   }
   const entry = best ? candidates[best.path] : undefined;
-  return entry && publishable(entry) ? spec.feedsOf(entry).find((feed) => feed.key === key)?.name : undefined;
+  return entry && best && publishable(entry)
+    ? spec.feedsOf(entry, best.path, ctx.config).find((feed) => feed.key === key)?.name
+    : undefined;
 }

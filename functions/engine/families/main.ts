@@ -1,5 +1,5 @@
-import { mainScope } from "../../core/archive.ts";
-import { assembleFeed, renderBrowserFiles, renderFeedFiles } from "../../core/build.ts";
+import { mainScope, monthOf } from "../../core/archive.ts";
+import { assembleFeed, type Chosen, renderBrowserFiles, renderFeedFiles } from "../../core/build.ts";
 import type { ListedFeed } from "../../core/render/browser.ts";
 import { fileEtag } from "../file-bytes.ts";
 import { renderItems } from "../render.ts";
@@ -89,7 +89,30 @@ export const mainFeed: Family = {
         published: outcome.items.length,
         held: outcome.plan.held,
         problems: outcome.plan.problems,
+        // Planned over the whole catalog, the plan names every article that is public now.
+        ...(ctx.full
+          ? { whole: publicCounts(outcome.plan.chosen, outcome.items.length, archive?.open) }
+          : {}),
       },
     };
   },
 };
+
+/**
+ * How many articles are public; how many of them are on archive pages (months before `open`);
+ * and how many are in neither yet: beyond the feed's first `inFeed` in a month not over.
+ */
+function publicCounts(
+  chosen: readonly Chosen[],
+  inFeed: number,
+  open: string | undefined,
+): { public: number; archived: number; waiting: number } {
+  let archived = 0;
+  let waiting = 0;
+  for (const [i, article] of chosen.entries()) {
+    const onPage = open !== undefined && monthOf(article.published.getTime()) < open;
+    if (onPage) archived++;
+    else if (i >= inFeed) waiting++;
+  }
+  return { public: chosen.length, archived, waiting };
+}

@@ -28,6 +28,8 @@ export interface IndexEntry {
   /** Its tags and the authors it names: which tag and author feeds it belongs to. */
   readonly tags?: readonly string[];
   readonly authors?: readonly string[];
+  /** The language the article declares (its language feed; the site's when absent). */
+  readonly language?: string;
 }
 
 /** Path → entry, in path order. */
@@ -103,6 +105,7 @@ export function entryFor(
     ...(result.id ? { id: result.id } : {}),
     ...(result.tags.length ? { tags: result.tags } : {}),
     ...(result.authors.length ? { authors: result.authors.map((person) => person.name) } : {}),
+    ...(result.language ? { language: result.language } : {}),
   };
 }
 

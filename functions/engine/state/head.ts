@@ -61,13 +61,21 @@ export interface ArchiveRefs {
 }
 
 /**
+ * What the feeds are made of besides the settings: raised when a release changes what an article
+ * renders to or which feeds there are (2: section and language feeds, per-feed Atom ids, archive
+ * items as summaries, podcast fields), so that every site is rebuilt once with it.
+ */
+export const RENDER_VERSION = 2;
+
+/**
  * The settings' fingerprint. A head with another one is read as "settings changed": every item
- * is rendered again and every article read again. (Deliberately the settings alone: a new engine
- * that changed what an article renders to would have to add its version here, and pay for that
- * rebuild on every site at its first upload.)
+ * is rendered again and every article read again, and every family's feeds are made from the
+ * whole catalog. A new RENDER_VERSION pays for that rebuild on every site at its first upload.
  */
 export function configFingerprint(config: SiteConfig): string {
-  return createHash("sha1").update(JSON.stringify(config)).digest("hex");
+  return createHash("sha1")
+    .update(JSON.stringify({ render: RENDER_VERSION, ...config }))
+    .digest("hex");
 }
 
 export function emptyIndex(config: SiteConfig): FeedIndex {

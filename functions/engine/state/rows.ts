@@ -2,7 +2,7 @@ import type { IndexEntry } from "./entry.ts";
 
 /**
  * Entries are stored as one row each, [path, hash, firstSeen, changed, date, updated,
- * publishDate, expiryDate, flags, id, problem, problem line, tags, authors, etag], with times as
+ * publishDate, expiryDate, flags, id, problem, problem line, tags, authors, etag, language], with times as
  * epoch milliseconds (0 for none) and trailing empty cells left out: a third of the size of one
  * object per entry.
  */
@@ -25,6 +25,7 @@ export function encodeRow(path: string, entry: IndexEntry): Row {
     entry.tags ?? [],
     entry.authors ?? [],
     entry.etag ?? "",
+    entry.language ?? "",
   ];
   const empty = (cell: unknown) => cell === 0 || cell === "" || (Array.isArray(cell) && cell.length === 0);
   while (row.length > 2 && empty(row[row.length - 1])) row.pop();
@@ -38,7 +39,7 @@ export function decodeRows(rows: unknown[]): Record<string, IndexEntry> {
   const articles: Record<string, IndexEntry> = {};
   for (const row of rows as Row[]) {
     const [path, hash, firstSeen, changed, date, updated, publishDate, expiryDate, flags, id, ...rest] = row;
-    const [reason, line, tags, authors, etag] = rest;
+    const [reason, line, tags, authors, etag, language] = rest;
     const seen = time(firstSeen) ?? 0;
     const entry: { -readonly [K in keyof IndexEntry]: IndexEntry[K] } = {
       hash,
@@ -57,6 +58,7 @@ export function decodeRows(rows: unknown[]): Record<string, IndexEntry> {
     if (Array.isArray(tags) && tags.length) entry.tags = tags.map(String);
     if (Array.isArray(authors) && authors.length) entry.authors = authors.map(String);
     if (typeof etag === "string" && etag) entry.etag = etag;
+    if (typeof language === "string" && language) entry.language = language;
     articles[path] = entry;
   }
   return articles;
