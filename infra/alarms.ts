@@ -1,7 +1,8 @@
 /**
  * Alarms that reach someone: one encrypted SNS topic (optionally with an email subscription) and
  * the CloudWatch alarms of the pipeline, each with the topic as its alarm action. Wiring only: the
- * FeedPublisher says what to watch, this construct knows how an alarm of each kind is built.
+ * FeedPublisher hands over the pipeline's parts; this construct knows what to watch on each and how
+ * to say what a notification means. More alarms go through `alarm()` or `watchWholeSiteRun()`.
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
@@ -17,7 +18,7 @@ import { Construct } from "constructs";
 
 /**
  * The window every alarm looks at. Five minutes is the publish schedule's rate, so a schedule
- * that fails every run keeps its alarm raised, and it is the granularity SQS metrics have anyway.
+ * that fails every run keeps its alarm raised instead of flapping between ALARM and OK.
  */
 export const ALARM_PERIOD = Duration.minutes(5);
 
@@ -196,6 +197,7 @@ export class FeedAlarms extends Construct {
     // timeout for its retry, so only one older than two has failed twice or is not consumed at all
     // (mapping disabled, function unable to start): the case the DLQ alarm never sees, since
     // unreceived messages never reach the DLQ. Five failures (about 30 minutes) dead-letter it.
+    this.watchQueueAge(pipeline.queue, Duration.seconds(2 * pipeline.queueVisibility.toSeconds()));
     this.alarm("PublishScheduleFailed", {
       metric: scheduledRunFailures(pipeline.publishSchedule, regenerate),
       description: `feedpub: a scheduled publish run did not complete (EventBridge could not invoke Regenerate, or it failed three times), so articles whose publishDate has come may not be in the feeds yet. Find the error in ${regenerate.logGroup.logGroupName}; the next run publishes them once the cause is fixed.`,

@@ -188,7 +188,8 @@ function printReport(
  */
 function whereShown(report: PublishReport): string {
   const { published, inFeed, archived, waiting } = report;
-  if (inFeed >= published && archived === 0) return "";
+  // Every public article is an item of the feed: nothing more to say.
+  if (inFeed >= published) return "";
   return (
     ` (${inFeed} in the feed, ${archived} in archive pages` +
     `${waiting ? `, ${waiting} waiting for their month's archive page` : ""})`

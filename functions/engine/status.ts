@@ -44,12 +44,14 @@ const MAX_TAG_VALUE = 256;
 
 /**
  * The text as an S3 tag value: S3 allows letters, digits, spaces and `+ - = . _ : / @` only, so
- * every run of other characters (quotes, commas, brackets, control characters) becomes one
- * space; at most 256 characters. `feedpub status` prints the same text, so both read alike.
+ * quotation marks are dropped and every run of other characters (commas, brackets, control
+ * characters) becomes one space; at most 256 characters. `feedpub status --files` prints the
+ * same text, so both read alike.
  */
 export function tagText(text: string): string {
   const safe = text
     .normalize("NFC")
+    .replace(/["'`\u2018\u2019\u201c\u201d\u00ab\u00bb]/g, "")
     .replace(/[^\p{L}\p{N} _.:/=+@-]+/gu, " ")
     .replace(/ {2,}/g, " ")
     .trim();

@@ -25,8 +25,8 @@ export const REASON_TAG = "feedpub-reason";
 const OWN_PREFIX = "feedpub-";
 /** S3 allows ten tags per object. */
 const MAX_TAGS = 10;
-/** Fewer than reads: each object costs one or two requests, and none of them is urgent. */
-const TAG_CONCURRENCY = 8;
+/** Half the reads' concurrency: each object costs one or two requests, none of them urgent. */
+const TAG_CONCURRENCY = 16;
 /** After this many failed objects the rest are skipped: a throttled bucket gets no storm. */
 const MAX_FAILURES = 3;
 /**
@@ -224,7 +224,9 @@ export interface TaggingReport {
  * Writes the planned tags through the storage's tagging, best effort: a failure is reported,
  * never thrown, and after MAX_FAILURES failed objects (or the first AccessDenied: a deployment
  * without the grant) the rest are skipped rather than retried; the SDK's own retries apply to
- * each request. Tagging changes no ETag, so no later rebuild reads an article again for it.
+ * each request. The first object goes alone, and only if it succeeds do the others go several
+ * at a time, so a failing bucket sees at most MAX_FAILURES objects' requests. Tagging changes
+ * no ETag, so no later rebuild reads an article again for it.
  */
 export async function writeTags(content: Storage, plan: TagPlan): Promise<TaggingReport> {
   const tagging = content.tagging;
@@ -237,7 +239,7 @@ export async function writeTags(content: Storage, plan: TagPlan): Promise<Taggin
   };
   if (!tagging) return { ...report, skipped: plan.outcomes.length };
   let failures = 0;
-  await forEachLimited(plan.outcomes, TAG_CONCURRENCY, async ({ file, ...outcome }) => {
+  const tagOne = async ({ file, ...outcome }: FileOutcome): Promise<void> => {
     if (failures >= MAX_FAILURES) {
       report.skipped++;
       return;
@@ -256,6 +258,9 @@ export async function writeTags(content: Storage, plan: TagPlan): Promise<Taggin
       failures = denied ? MAX_FAILURES : failures + 1;
       report.failed.push({ file, reason: (error as Error).message || (error as Error).name });
     }
-  });
+  };
+  const [first, ...rest] = plan.outcomes;
+  if (first) await tagOne(first);
+  await forEachLimited(rest, failures ? 1 : TAG_CONCURRENCY, tagOne);
   return report;
 }

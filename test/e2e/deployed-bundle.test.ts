@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -90,6 +96,11 @@ describe("the synthesized Lambda bundles against moto", () => {
         expect(read.items[0]?.content).toContain("Translated by Violet Kim");
       }
     }
+    // The editor's view of the upload: the bundle tagged the article with its outcome.
+    const tagging = await s3.send(
+      new GetObjectTaggingCommand({ Bucket: BUCKET, Key: `content/${SEED_NAME}` }),
+    );
+    expect(tagging.TagSet?.find((tag) => tag.Key === "feedpub-status")?.Value).toBe("published");
   });
 
   it("publishes an upload, its edit and its delete", async () => {

@@ -253,6 +253,56 @@ describe("CDK app settings errors", () => {
   });
 });
 
+describe("CDK app alarm email (-c alarmEmail)", () => {
+  const subscriptions = (template: Template) =>
+    Object.values(template.findResources("AWS::SNS::Subscription"));
+
+  it("subscribes the address to the alarm topic, and no one without it", async () => {
+    const config = settingsFile(SETTINGS);
+    const withEmail = await synth({ config, alarmEmail: "ops@ann.dev" });
+    const [topic] = Object.keys(withEmail.findResources("AWS::SNS::Topic"));
+    expect(subscriptions(withEmail)).toEqual([
+      expect.objectContaining({
+        Properties: { Protocol: "email", Endpoint: "ops@ann.dev", TopicArn: { Ref: topic } },
+      }),
+    ]);
+    withEmail.hasOutput("AlarmTopicArn", { Value: { Ref: topic } });
+
+    const without = await synth({ config });
+    expect(subscriptions(without)).toEqual([]);
+    // The alarms exist either way: the topic can be subscribed to by hand.
+    expect(Object.keys(without.findResources("AWS::CloudWatch::Alarm")).length).toBeGreaterThan(0);
+    // An empty -c alarmEmail= means none, like every other key.
+    expect(subscriptions(await synth({ config, alarmEmail: "" }))).toEqual([]);
+  });
+
+  it("refuses an address that is not one email address, naming the key", async () => {
+    const config = settingsFile(SETTINGS);
+    expect(await failure({ config, alarmEmail: "ops at ann.dev" })).toBe(
+      "cdk context (-c): invalid configuration\n" +
+        '  - -c alarmEmail: must be one email address like ops@example.org, got "ops at ann.dev"',
+    );
+    expect(await failure({ config, alarmEmail: "ops@ann.dev,dev@ann.dev" })).toContain(
+      '  - -c alarmEmail: must be one email address like ops@example.org, got "ops@ann.dev,dev@ann.dev"',
+    );
+    expect(await failure({ config, alarmemail: "ops@ann.dev" })).toContain(
+      "  - -c alarmemail: unknown context key; did you mean -c alarmEmail?",
+    );
+  });
+
+  it("refuses an address at an example domain unless allowExampleUrl, as for the site url", async () => {
+    const config = settingsFile(SETTINGS);
+    expect(await failure({ config, alarmEmail: "ops@Example.ORG" })).toBe(
+      "cdk context (-c): invalid configuration\n" +
+        '  - -c alarmEmail: "ops@Example.ORG" is at an example domain, where no one receives the alarms; give an address that is read (or -c allowExampleUrl=true to only look at the stack)',
+    );
+    const looked = await synth({ config, alarmEmail: "ops@example.org", allowExampleUrl: "true" });
+    expect(subscriptions(looked)).toHaveLength(1);
+    // A domain that only contains "example" is someone's.
+    expect(subscriptions(await synth({ config, alarmEmail: "ops@myexample.com" }))).toHaveLength(1);
+  });
+});
+
 describe("CDK app and example site urls", () => {
   const sample = join(REPO, "feedpub.config.yaml");
 
@@ -309,6 +359,16 @@ describe("the CDK app as the CLI runs it", () => {
       '  - -c siteUrl: must be an absolute http(s) URL, got "news.example.org"',
     );
     expect(result.stderr).not.toMatch(/^\s+url:/m);
+  }, 120_000);
+
+  it("`cdk synth -c alarmEmail=...` refuses a bad address with the message alone", () => {
+    const args = ["synth", "--no-notices", "--quiet", "-c", "allowExampleUrl=true", "-c", "alarmEmail=ops@"];
+    const result = run("cdk", [...args, "--output", out()], REPO);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(
+      '  - -c alarmEmail: must be one email address like ops@example.org, got "ops@"',
+    );
+    expect(result.stderr).not.toMatch(/^\s+at /m);
   }, 120_000);
 
   it("reads feedpub.config.yaml from the working directory by default", () => {

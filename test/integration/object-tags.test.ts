@@ -43,7 +43,8 @@ afterAll(async () => {
   await harness?.stop();
 });
 
-const article = (title: string, extra = "") => `---\ntitle: ${JSON.stringify(title)}\n${extra}---\nAbout ${title}.\n`;
+const article = (title: string, extra = "") =>
+  `---\ntitle: ${JSON.stringify(title)}\n${extra}---\nAbout ${title}.\n`;
 const BROKEN = "---\ntitle: [unclosed\n---\nBroken.\n";
 
 /** The object's tags as `aws s3api get-object-tagging` shows them, as a record. */
@@ -59,7 +60,12 @@ describe("the Regenerate handler tags what it read, on moto's S3 events", { time
   const events = () => drainQueue(sqs, queueUrl, { waitMs: 1200 });
   const put = (key: string, body: string, tagging?: string) =>
     s3.send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ...(tagging ? { Tagging: tagging } : {}) }),
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: key,
+        Body: body,
+        ...(tagging ? { Tagging: tagging } : {}),
+      }),
     );
   const regenerate = async () => {
     const records = (await events()).filter((record) => !isS3TestEvent(record));
@@ -204,7 +210,10 @@ describe("the engine's tags, with the clock passed in", () => {
     const etag = await etagOf(s.bucket, `${CONTENT_PREFIX}new.md`);
     const { tagging } = await s.upload(["new.md"], NOW);
     expect(tagging).toMatchObject({ tagged: 1, unchanged: 0, failed: [] });
-    expect(s.calls().filter((call) => call.includes("-TAGS"))).toEqual(["GET-TAGS new.md", "PUT-TAGS new.md"]);
+    expect(s.calls().filter((call) => call.includes("-TAGS"))).toEqual([
+      "GET-TAGS new.md",
+      "PUT-TAGS new.md",
+    ]);
     expect(await etagOf(s.bucket, `${CONTENT_PREFIX}new.md`)).toBe(etag);
 
     // The same event again: the tags are looked at (an upload replaces them) but not rewritten.
@@ -244,7 +253,10 @@ describe("the engine's tags, with the clock passed in", () => {
     await s.put("old.md", article("Old", "date: 2026-06-01T10:00:00Z\n"));
     await s.rebuild(NOW);
     await s.put("soon.md", article("Soon", "date: 2026-06-15T13:00:00Z\n"));
-    await s.put("brief.md", article("Brief", "date: 2026-06-14T10:00:00Z\nexpiryDate: 2026-06-15T14:00:00Z\n"));
+    await s.put(
+      "brief.md",
+      article("Brief", "date: 2026-06-14T10:00:00Z\nexpiryDate: 2026-06-15T14:00:00Z\n"),
+    );
     await s.upload(["soon.md", "brief.md"], NOW);
     expect(await s.tags("soon.md")).toEqual({
       "feedpub-status": "held",
@@ -271,7 +283,10 @@ describe("the engine's tags, with the clock passed in", () => {
     // And `feedpub status` says what the tags say.
     const status = await readStatus(s.output, config, new Date("2026-06-15T14:10:00Z"));
     for (const file of status.files)
-      expect(await s.tags(file.file)).toEqual({ "feedpub-status": file.status, "feedpub-reason": file.reason });
+      expect(await s.tags(file.file)).toEqual({
+        "feedpub-status": file.status,
+        "feedpub-reason": file.reason,
+      });
   });
 
   it("keeps the editor's tags: only the status fits beside nine, nothing beside ten", async () => {
@@ -295,17 +310,27 @@ describe("the engine's tags, with the clock passed in", () => {
     const nine = await s.tags("nine.md");
     expect(Object.keys(nine)).toHaveLength(10);
     expect(nine).toMatchObject({ k8: "v8", "feedpub-status": "published" });
-    expect(await s.tags("ten.md")).toEqual(Object.fromEntries(own(10).split("&").map((kv) => kv.split("="))));
+    expect(await s.tags("ten.md")).toEqual(
+      Object.fromEntries(
+        own(10)
+          .split("&")
+          .map((kv) => kv.split("=")),
+      ),
+    );
   });
 
   it("a hostile reason becomes a tag value S3 accepts", async () => {
     const s = await site();
-    // A YAML error that quotes the line: quotes, brackets, an ampersand, Hangul and a control character.
-    await s.put("hostile.md", `---\ntitle: "<b>제목</b> & \u0007 \\"x\\"\ntags: [\n---\nBody.\n`);
+    // The reason quotes the value: markup, quotes, commas, brackets, an escaped control character.
+    await s.put(
+      "hostile.md",
+      `---\ntitle: Hostile\ndraft: "<b>제목</b> & \\u0007 \\"x\\", [y] café"\n---\nBody.\n`,
+    );
     const { tagging } = await s.rebuild(NOW);
     expect(tagging).toMatchObject({ tagged: 1, failed: [] });
     const reason = (await s.tags("hostile.md"))["feedpub-reason"] ?? "";
     expect(reason).toMatch(/^[\p{L}\p{N} _.:/=+@-]{1,256}$/u);
+    expect(reason).toBe("line 3: draft: must be true or false got string b 제목 /b u0007 x y café");
     const status = await readStatus(s.output, config, NOW);
     expect(status.files).toEqual([{ file: "hostile.md", status: "rejected", reason }]);
   });

@@ -23,8 +23,24 @@ describe("parseConfig: defaults", () => {
       language: "en",
       itemLimit: 50,
       permalink: "/:path/",
+      sectionDepth: 1,
+      languageFeeds: "auto",
     });
     expect(DEFAULT_ITEM_LIMIT).toBe(50);
+  });
+
+  it("reads sectionFeeds and languageFeeds, naming a bad value", () => {
+    expect(parseConfig({ ...BASE, sectionFeeds: false }).sectionDepth).toBe(0);
+    expect(parseConfig({ ...BASE, sectionFeeds: { depth: 3 } }).sectionDepth).toBe(3);
+    expect(parseConfig({ ...BASE, languageFeeds: true }).languageFeeds).toBe("all");
+    expect(parseConfig({ ...BASE, languageFeeds: false }).languageFeeds).toBe("none");
+    expect(() => parseConfig({ ...BASE, sectionFeeds: { depth: 5 } })).toThrow(
+      /sectionFeeds: must be true, false/,
+    );
+    expect(() => parseConfig({ ...BASE, sectionFeeds: { depth: 1.5 } })).toThrow(/sectionFeeds/);
+    expect(() => parseConfig({ ...BASE, languageFeeds: "yes" })).toThrow(
+      /languageFeeds: must be auto, true or false/,
+    );
   });
 
   it("adds the trailing slash to url and feedsUrl and derives feedsUrl from url", () => {

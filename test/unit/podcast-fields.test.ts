@@ -86,7 +86,10 @@ describe("episode fields in front matter", () => {
       ["episodeType: preview", /^episodeType: must be full, trailer or bonus, got "preview"/],
       ["explicit: yes", /^explicit: must be true or false, got "yes"/],
       ["transcript: javascript:alert(1)", /^transcript: must be a relative path or an http\(s\) URL/],
-      ["transcript: //evil.example/t.vtt", /^transcript: must not contain "\\" or start with "\/\/", got "\/\/evil/],
+      [
+        "transcript: //evil.example/t.vtt",
+        /^transcript: must not contain "\\" or start with "\/\/", got "\/\/evil/,
+      ],
       ["transcript: notes", /^transcript: needs a type for "notes"/],
       ["transcript: {url: t.vtt, type: 'text/vtt\" onload=\"x'}", /^transcript: type must be a media type/],
       ["transcript: {url: t.vtt, rel: alternate}", /^transcript: rel can only be "captions"/],

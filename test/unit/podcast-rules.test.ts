@@ -11,11 +11,13 @@ import { assembleFeed, type FeedScope } from "../../functions/core/build.ts";
 import { parseConfig, type SiteConfig } from "../../functions/core/config.ts";
 import type { FeedItem } from "../../functions/core/model.ts";
 import { renderAtom } from "../../functions/core/render/atom.ts";
+import { withPodcastChannel } from "../../functions/core/render/podcast.ts";
 import { renderRss } from "../../functions/core/render/rss.ts";
 import { assertWellFormedXml, readWithAllReaders } from "../helpers/feed-check.ts";
 import {
   APPLE_ENCLOSURE_TYPES,
   assertNamespacesDeclared,
+  CONTENT,
   guidSeed,
   podcastMarkup,
   podcastViolations,
@@ -171,6 +173,17 @@ describe("a podcast site's RSS", () => {
     expect(feedXml(site(undefined), [long])).toContain("&amp; &lt;끝&gt;");
   });
 
+  it("finds the channel when its start tag carries attributes, and declares no namespace twice", () => {
+    const model = assembleFeed(POD, []);
+    const xml = withPodcastChannel(
+      `<?xml version="1.0"?>\n<rss version="2.0" xmlns:content="${CONTENT}">\n<channel xml:lang="ko">\n<title>T</title></channel></rss>`,
+      model,
+    );
+    expect(xml.match(/xmlns:content=/g)).toHaveLength(1);
+    expect(xml).toMatch(/<channel xml:lang="ko">\n {8}<itunes:image href=/);
+    assertNamespacesDeclared(xml);
+  });
+
   it("has no podcast markup on a site without the settings, or on an archive page", () => {
     expect(podcastMarkup(feedXml(site(undefined)))).toEqual([]);
     const page = renderRss(assembleFeed(POD, ITEMS, archiveScope(POD, "2025-05", undefined)));
@@ -263,7 +276,8 @@ describe("each rule can fail", () => {
     ["spaces:", good.replace("<itunes:author>The Editors<", "<itunes:author> The Editors <"), "padded value"],
   ];
 
-  it.each(broken)("%s (%s)", (rule, xml, label) => {
+  // Named by rule and case; the broken document is the last argument.
+  it.each(broken.map(([rule, xml, label]) => [rule, label, xml]))("%s (%s)", (rule, label, xml) => {
     expect(xml, label).not.toBe(good);
     const violations = podcastViolations(xml);
     expect(
@@ -324,7 +338,7 @@ describe("readers", () => {
             "e=f.entries[2]",
             "print(json.dumps({'bozo':f.bozo,'image':f.feed.image.href,'type':f.feed.itunes_type,",
             "'guid':f.feed.podcast_guid,'tags':[t.term for t in f.feed.tags],'duration':e.itunes_duration,",
-            "'episode':e.itunes_episode,'art':e.image.href,'chapters':e.podcast_chapters.url}))",
+            "'episode':e.itunes_episode,'art':e.image.href,'chapters':e.podcast_chapters['url']}))",
           ].join("\n"),
         ],
         { input: xml, encoding: "utf8" },

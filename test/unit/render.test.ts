@@ -240,7 +240,8 @@ describe("Atom 1.0", () => {
     for (const entry of entries) expect(entry).toMatch(/<author>\s*<name>[^<]+<\/name>/);
     expect(xml).toContain('<link rel="self" href="https://news.example.org/feeds/atom.xml"/>');
     expect(xml).toContain('<link rel="alternate" href="https://news.example.org/"/>');
-    expect(xml).toMatch(/<feed xmlns="http:\/\/www\.w3\.org\/2005\/Atom">/);
+    // The document states the feed's language (feed writes none in Atom).
+    expect(xml).toMatch(/<feed xmlns="http:\/\/www\.w3\.org\/2005\/Atom" xml:lang="en">/);
   });
 
   it("writes author email and uri", () => {

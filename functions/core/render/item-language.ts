@@ -67,7 +67,7 @@ const SECTIONS = [
 
 /** Where a CDATA section, comment or processing instruction that starts at `open` ends. */
 function skipped(xml: string, open: number): number | undefined {
-  for (const [start, end] of SECTIONS.slice(3)) {
+  for (const [start, end] of SECTIONS) {
     if (!xml.startsWith(start, open)) continue;
     const found = xml.indexOf(end, open + start.length);
     return found < 0 ? xml.length : found + end.length;

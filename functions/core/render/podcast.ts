@@ -115,8 +115,10 @@ export function withPodcastChannel(xml: string, model: FeedModel): string {
   if (!podcast) return xml;
   const open = xml.indexOf("<rss");
   const close = xml.indexOf(">", open);
-  const channel = xml.indexOf("<channel>", close);
-  if (open < 0 || close < 0 || channel < 0) return xml;
+  // The channel's start tag may carry attributes (xml:lang): its end is the first ">" after it.
+  const channel = xml.slice(close).search(/<channel[\s>]/);
+  const end = channel < 0 ? -1 : xml.indexOf(">", close + channel) + 1;
+  if (open < 0 || close < 0 || end <= 0) return xml;
   const tag = xml.slice(open, close);
   const declared = (prefix: string) => tag.includes(` xmlns:${prefix}=`);
   const namespaces = [
@@ -127,7 +129,6 @@ export function withPodcastChannel(xml: string, model: FeedModel): string {
     .filter(([prefix]) => !declared(prefix as string))
     .map(([prefix, uri]) => ` xmlns:${prefix}="${uri}"`)
     .join("");
-  const end = channel + "<channel>".length;
   const fields = channelFields(model)
     .map((line) => `\n        ${line}`)
     .join("");
