@@ -95,6 +95,15 @@ describe("a podcast site, published", () => {
     expect(xml).toContain("<itunes:duration>754</itunes:duration>");
     expect(xml).toContain('<enclosure length="48213677" type="audio/x-m4a"');
     expect(xml).toContain("<copyright>© 2025 Example Radio</copyright>");
+    // JSON Feed gives the recording its length too (duration_in_seconds), and only the recording.
+    const stored = await output.get("feeds/feed.json");
+    const json = JSON.parse(Buffer.from(stored?.body ?? []).toString("utf8")) as {
+      items: { title: string; attachments?: { mime_type: string; duration_in_seconds?: number }[] }[];
+    };
+    const pilot = json.items.find((item) => item.title.startsWith("Pilot"));
+    expect(pilot?.attachments?.map((file) => file.duration_in_seconds)).toEqual([754]);
+    const timed = json.items.flatMap((item) => item.attachments ?? []).filter((f) => f.duration_in_seconds);
+    expect(timed.every((file) => /^(audio|video)\//.test(file.mime_type))).toBe(true);
     const readers = await readWithAllReaders(xml);
     for (const feed of Object.values(readers))
       expect(feed.items.map((item) => item.title)).toEqual([

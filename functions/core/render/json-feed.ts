@@ -1,8 +1,13 @@
 import type { Person } from "../config.ts";
-import type { FeedModel } from "../model.ts";
+import type { FeedItem, FeedModel } from "../model.ts";
 
 function author(person: Person): Record<string, string> {
   return { name: person.name, ...(person.url ? { url: person.url } : {}) };
+}
+
+/** The item's first audio or video attachment, if any. */
+function recordingOf(item: FeedItem) {
+  return item.enclosures?.find((file) => file.type.startsWith("audio/") || file.type.startsWith("video/"));
 }
 
 /**
@@ -39,6 +44,10 @@ export function renderJsonFeed(model: FeedModel): string {
               url: file.url,
               mime_type: file.type,
               ...(file.length ? { size_in_bytes: file.length } : {}),
+              // An episode's length belongs to its recording: the first audio or video file.
+              ...(file === recordingOf(item) && item.episode?.duration
+                ? { duration_in_seconds: item.episode.duration }
+                : {}),
             })),
           }
         : {}),
