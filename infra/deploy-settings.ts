@@ -5,7 +5,7 @@
  * name, a bad file under its own name and field.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { DEFAULT_CONFIG_FILE, loadConfigFile } from "../functions/cli/config-file.ts";
+import { DEFAULT_CONFIG_FILE, readConfigFile } from "../functions/cli/config-file.ts";
 import { parseConfig, parseHttpUrl, type SiteConfig } from "../functions/core/config.ts";
 import { ConfigError } from "../functions/core/errors.ts";
 import { loadYaml } from "../functions/core/front-matter.ts";
@@ -56,7 +56,8 @@ export async function deploySettings(context: Record<string, unknown>): Promise<
     throw new ConfigError(file, [
       `not found; create it (see README, "Site settings") or pass -c config=FILE`,
     ]);
-  const fromFile = await loadConfigFile(file);
+  const written = (await readConfigFile(file)) as Record<string, unknown>;
+  const fromFile = parseConfig(written, file);
   const site = withOverrides(fromFile, value, problems);
   const domainName = text(value("domainName"));
   const certificateArn = text(value("certificateArn"));
@@ -78,6 +79,8 @@ export async function deploySettings(context: Record<string, unknown>): Promise<
         permalink: site.permalink,
         ...(site.hub ? { hub: site.hub } : {}),
         ...(feedsUrl ? { feedsUrl } : {}),
+        // As written: the functions parse them again (a parsed podcast block reads differently).
+        ...writtenSettings(written, ["sectionFeeds", "languageFeeds", "podcast"]),
       },
       itemLimit: site.itemLimit,
       ...(domainName ? { domainName } : {}),
@@ -85,6 +88,13 @@ export async function deploySettings(context: Record<string, unknown>): Promise<
     },
     ...(certificateArn ? { certificateArn } : {}),
   };
+}
+
+/** The named settings of the file as written, those it has. */
+function writtenSettings(written: Record<string, unknown>, keys: readonly string[]): Record<string, never> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (written[key] !== undefined && written[key] !== null) out[key] = written[key];
+  return out as Record<string, never>;
 }
 
 /** A context value; empty strings and null count as unset, as an empty `-c name=` means none. */

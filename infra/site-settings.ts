@@ -59,14 +59,36 @@ export interface FeedSiteProps {
    * @default - `https://<domainName or the distribution's domain>/feeds/`
    */
   readonly feedsUrl?: string;
+  /**
+   * Section feeds, as `sectionFeeds:` in feedpub.config.yaml: true (top-level folders), false,
+   * or `{ depth: 1-4 }`.
+   * @default true
+   */
+  readonly sectionFeeds?: boolean | { readonly depth: number };
+  /**
+   * Language feeds, as `languageFeeds:` in feedpub.config.yaml: "auto" (languages other than the
+   * site's), true (the site's too) or false.
+   * @default "auto"
+   */
+  readonly languageFeeds?: boolean | "auto";
+  /**
+   * The `podcast:` block of feedpub.config.yaml, as written there (see README, "Podcasts").
+   * @default - none: the feeds are not podcast feeds
+   */
+  readonly podcast?: Readonly<Record<string, unknown>>;
 }
 
 /**
- * The site settings as the functions will read them, checked at synth time with the functions' own
- * parser so a bad value fails `cdk synth` rather than every invocation. feedsUrl is kept only when
- * given: by default it is the distribution's domain, known only at deploy time.
+ * The site settings as the functions will read them: as written, checked at synth time with the
+ * functions' own parser so a bad value fails `cdk synth` rather than every invocation. The
+ * functions parse them again (SITE_CONFIG), so they carry the settings' written form, never the
+ * parsed one. feedsUrl is kept only when given: by default it is the distribution's domain, known
+ * only at deploy time.
  */
-export function validatedSiteSettings(site: FeedSiteProps, itemLimit: number | undefined) {
+export function validatedSiteSettings(
+  site: FeedSiteProps,
+  itemLimit: number | undefined,
+): Record<string, unknown> & { feedsUrl?: string } {
   const raw = {
     title: site.title,
     url: site.url,
@@ -77,7 +99,10 @@ export function validatedSiteSettings(site: FeedSiteProps, itemLimit: number | u
     ...(site.permalink !== undefined ? { permalink: site.permalink } : {}),
     ...(site.hub !== undefined ? { hub: site.hub } : {}),
     ...(site.feedsUrl !== undefined ? { feedsUrl: site.feedsUrl } : {}),
+    ...(site.sectionFeeds !== undefined ? { sectionFeeds: site.sectionFeeds } : {}),
+    ...(site.languageFeeds !== undefined ? { languageFeeds: site.languageFeeds } : {}),
+    ...(site.podcast !== undefined ? { podcast: site.podcast } : {}),
   };
-  const { feedsUrl, ...settings } = parseConfig(raw, "FeedPublisher site settings");
-  return { ...settings, ...(site.feedsUrl !== undefined ? { feedsUrl } : {}) };
+  parseConfig(raw, "FeedPublisher site settings");
+  return raw;
 }

@@ -7,6 +7,11 @@ export const DEFAULT_CONFIG_FILE = "feedpub.config.yaml";
 
 /** Reads and validates the site settings file. */
 export async function loadConfigFile(path: string): Promise<SiteConfig> {
+  return parseConfig(await readConfigFile(path), path);
+}
+
+/** The settings file as written (YAML read safely, not validated yet). */
+export async function readConfigFile(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -28,5 +33,5 @@ export async function loadConfigFile(path: string): Promise<SiteConfig> {
       `${error.invalid ? "not valid" : "not usable"} YAML: ${error.message}${where}`,
     ]);
   }
-  return parseConfig(raw, path);
+  return raw;
 }

@@ -42,14 +42,29 @@ export interface TagPlan {
   readonly error?: string;
 }
 
-export const NO_TAGS: TagPlan = { outcomes: [] };
-
-/** Working out the tags must never fail a regeneration that is committed already. */
-function guarded(compute: () => FileOutcome[]): TagPlan {
-  try {
-    return { outcomes: compute() };
-  } catch (error) {
-    return { outcomes: [], error: `object tags not worked out: ${(error as Error).message}` };
+/**
+ * Worked out on first use, so that a build into a folder (which has no tags) never pays for it:
+ * 0.1 to 0.3 s for a rebuild of 10,000 articles. Working it out never throws: a regeneration
+ * that is committed already must not fail for its tags.
+ */
+class LazyTagPlan implements TagPlan {
+  private settled?: { outcomes: readonly FileOutcome[]; error?: string };
+  constructor(private readonly compute: () => FileOutcome[]) {}
+  private settle(): { outcomes: readonly FileOutcome[]; error?: string } {
+    if (!this.settled) {
+      try {
+        this.settled = { outcomes: this.compute() };
+      } catch (error) {
+        this.settled = { outcomes: [], error: `object tags not worked out: ${(error as Error).message}` };
+      }
+    }
+    return this.settled;
+  }
+  get outcomes(): readonly FileOutcome[] {
+    return this.settle().outcomes;
+  }
+  get error(): string | undefined {
+    return this.settle().error;
   }
 }
 
@@ -88,7 +103,7 @@ export interface UploadTagInput {
  * rendering). Costs a planFeed over a few hundred entries and the decoding of the new shards.
  */
 export function uploadTags(input: UploadTagInput): TagPlan {
-  return guarded(() => {
+  return new LazyTagPlan(() => {
     const { before, plan, config } = input;
     const count = Math.max(1, before.shards.length);
     const earlier: Record<string, IndexEntry> = { ...before.candidates };
@@ -125,7 +140,12 @@ export function uploadTags(input: UploadTagInput): TagPlan {
 export interface TagBaseline {
   readonly catalog: Catalog;
   readonly at?: number;
-  /** False when the state was missing, unreadable, of other settings or of an earlier layout. */
+  /**
+   * False when the state was missing, unreadable or of an earlier layout. State of other settings
+   * is trusted: the rebuild reads every article again, but the same bytes have the same outcome
+   * (the comparison below catches the few a setting changes, such as a derived id's clash), so
+   * a settings change does not look at the tags of the whole site.
+   */
   readonly trusted: boolean;
 }
 
@@ -134,7 +154,7 @@ export function tagBaseline(loaded: ParsedIndex, catalog: Catalog): TagBaseline 
   return {
     catalog,
     ...(at !== undefined && Number.isFinite(at) ? { at } : {}),
-    trusted: loaded.state === "ok" && loaded.legacy === undefined,
+    trusted: (loaded.state === "ok" || loaded.state === "settings-changed") && loaded.legacy === undefined,
   };
 }
 
@@ -147,7 +167,7 @@ function catalogAfter(plan: EnginePlan): Catalog {
 
 /**
  * A rebuild's tags: every article it read (new, or another version than the catalog had; every
- * one when forced or when the state could not be trusted), every article whose outcome changed
+ * one when forced, the way to repair tags, or when the state was lost), every article whose outcome changed
  * since the baseline's time, and those that expired lately (see EXPIRY_LOOKBACK_MS). With
  * nothing changed, none: a reconcile of an unchanged site makes no tagging request.
  */
@@ -156,7 +176,7 @@ export function rebuildTags(
   plan: EnginePlan,
   options: { config: SiteConfig; now: Date; force: boolean },
 ): TagPlan {
-  return guarded(() => {
+  return new LazyTagPlan(() => {
     const { config, now } = options;
     const after = catalogAfter(plan);
     const every = !baseline?.trusted || options.force;
@@ -216,7 +236,7 @@ export interface TaggingReport {
   /** Objects deleted since the regeneration read them. */
   readonly gone: number;
   readonly failed: readonly { readonly file: string; readonly reason: string }[];
-  /** Objects not tried: the storage has no tags, or tagging stopped after repeated failures. */
+  /** Objects not tried: tagging stopped after repeated failures. */
   readonly skipped: number;
 }
 
@@ -237,7 +257,8 @@ export async function writeTags(content: Storage, plan: TagPlan): Promise<Taggin
     skipped: 0,
     failed: [] as { file: string; reason: string }[],
   };
-  if (!tagging) return { ...report, skipped: plan.outcomes.length };
+  // A folder has no tags: the plan is not even worked out.
+  if (!tagging) return report;
   let failures = 0;
   const tagOne = async ({ file, ...outcome }: FileOutcome): Promise<void> => {
     if (failures >= MAX_FAILURES) {

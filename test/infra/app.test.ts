@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../functions/core/config.ts";
 import { createApp } from "../../infra/app.ts";
 
 type Json = Record<string, unknown>;
@@ -95,6 +96,27 @@ describe("CDK app settings from feedpub.config.yaml", () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(JSON.stringify(outputs.LandingPageUrl?.Value)).toContain("/feeds/index.html");
     expect(JSON.stringify(outputs.FeedsUrl?.Value)).toContain("/feeds/");
+  });
+
+  it("passes the family and podcast settings as written, so the functions' parser reads them as the CLI does", async () => {
+    const podcast =
+      "podcast:\n  image: https://notes.ann.dev/art.png\n  category: [News > Daily News]\n  explicit: false\n";
+    const template = await synth({
+      config: settingsFile(`${SETTINGS}sectionFeeds:\n  depth: 2\nlanguageFeeds: true\n${podcast}`),
+    });
+    for (const config of siteConfigs(template)) {
+      expect(config).toMatchObject({
+        sectionFeeds: { depth: 2 },
+        languageFeeds: true,
+        podcast: { image: "https://notes.ann.dev/art.png", category: ["News > Daily News"], explicit: false },
+      });
+      const parsed = parseConfig(config);
+      expect(parsed).toMatchObject({ sectionDepth: 2, languageFeeds: "all" });
+      expect(parsed.podcast?.categories).toEqual([{ name: "News", sub: "Daily News" }]);
+    }
+    await expect(synth({ config: settingsFile(`${SETTINGS}sectionFeeds: sideways\n`) })).rejects.toThrow(
+      /sectionFeeds: must be true, false or \{ depth: 0 to 4 \}/,
+    );
   });
 
   it("lets context values override single settings, keeping the rest of the file", async () => {

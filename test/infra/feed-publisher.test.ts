@@ -544,20 +544,26 @@ describe("FeedPublisher (default domain)", () => {
       expect(Object.keys(variables).sort()).toEqual(["BUCKET_NAME", "SITE_CONFIG"]);
       expect(variables.BUCKET_NAME).toEqual({ Ref: logicalIdOf(stack, publisher.bucket) });
 
+      // The settings as given (the handlers parse them, so the written form, not the parsed one).
       const siteConfig = JSON.parse(render(variables.SITE_CONFIG, names));
       expect(siteConfig).toEqual({
         title: "Test feeds",
-        url: "https://blog.example.org/",
+        url: "https://blog.example.org",
         feedsUrl: "https://distribution.DomainName/feeds/",
         description: "Notes",
         language: "en-GB",
         author: { name: "Ann Editor", email: "ann@example.org" },
         itemLimit: 20,
-        permalink: "/:path/",
       });
-      // The handlers' own parser accepts it once the domain is known.
+      // The handlers' own parser accepts it once the domain is known, defaults filled in.
       const deployed = { ...siteConfig, feedsUrl: "https://d111111abcdef8.cloudfront.net/feeds/" };
-      expect(parseConfig(deployed)).toEqual(deployed);
+      expect(parseConfig(deployed)).toEqual({
+        ...deployed,
+        url: "https://blog.example.org/",
+        permalink: "/:path/",
+        sectionDepth: 1,
+        languageFeeds: "auto",
+      });
     });
 
     it("keeps 30 days of logs by default", () => {
@@ -1033,12 +1039,23 @@ describe("FeedPublisher (custom domain)", () => {
   });
 
   it("fills in the defaults and honours schedule and log retention", () => {
-    const withDefaultLimit = template.findResources("AWS::Lambda::Function", {
-      Properties: {
-        Environment: { Variables: { SITE_CONFIG: Match.stringLikeRegexp('"itemLimit":50[,}]') } },
-      },
-    });
-    expect(Object.keys(withDefaultLimit)).toHaveLength(2);
+    // No itemLimit given: none is passed, and the handlers' parser takes its default (50).
+    const functions = Object.values(template.findResources("AWS::Lambda::Function")) as Json[];
+    const configs = functions
+      .map(
+        (fn) =>
+          (((fn.Properties as Json).Environment as Json | undefined)?.Variables as Json | undefined)
+            ?.SITE_CONFIG,
+      )
+      .filter((value) => value !== undefined)
+      .map((value) => render(value, {}));
+    expect(configs).toHaveLength(2);
+    for (const config of configs) {
+      expect(config).not.toContain("itemLimit");
+      expect(
+        parseConfig({ ...JSON.parse(config), feedsUrl: "https://cdn.example.org/feeds/" }).itemLimit,
+      ).toBe(50);
+    }
     template.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(1 hour)" });
     template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 7 });
   });

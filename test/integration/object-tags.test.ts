@@ -4,6 +4,10 @@
  * first part runs the Regenerate handler on moto's own S3 event notifications; the second runs
  * the engine with the clock passed in, one bucket per test, counting requests.
  */
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   DeleteObjectCommand,
   GetObjectTaggingCommand,
@@ -22,9 +26,10 @@ import type { ObjectTagging } from "../../functions/storage/port.ts";
 import { S3Storage } from "../../functions/storage/s3-storage.ts";
 import { CountingStorage } from "../app/counting-storage.ts";
 import { type HandlerHarness, startHandlerHarness } from "../support/handler-harness.ts";
-import { createBucket } from "../support/moto.ts";
+import { createBucket, motoEnv } from "../support/moto.ts";
 import { drainQueue, isS3TestEvent, sqsEvent } from "../support/s3-events.ts";
 
+const REPO = new URL("../..", import.meta.url).pathname;
 const BUCKET = "tags-site";
 const SITE = { title: "Tags Site", url: "https://tags.example/" };
 const config = parseConfig(SITE);
@@ -246,6 +251,12 @@ describe("the engine's tags, with the clock passed in", () => {
     expect(forced.report.tags.outcomes).toHaveLength(4);
     expect(forced.tagging).toMatchObject({ tagged: 0, unchanged: 4 });
     expect(s.calls().filter((call) => call.startsWith("PUT-TAGS"))).toEqual([]);
+
+    // New settings read every article again, but the same bytes keep their outcome: no tag is looked at.
+    const retitled = parseConfig({ ...SITE, title: "Renamed" });
+    const resettled = await publishAll({ content: s.content, output: s.output, config: retitled, now: NOW });
+    expect(resettled.read).toBe(4);
+    expect(resettled.tags.outcomes).toEqual([]);
   });
 
   it("a scheduled article's tag flips in the run that publishes it, and an expired one's too", async () => {
@@ -333,5 +344,45 @@ describe("the engine's tags, with the clock passed in", () => {
     expect(reason).toBe("line 3: draft: must be true or false got string b 제목 /b u0007 x y café");
     const status = await readStatus(s.output, config, NOW);
     expect(status.files).toEqual([{ file: "hostile.md", status: "rejected", reason }]);
+  });
+});
+
+describe("the command line on a bucket", { timeout: 60_000 }, () => {
+  it("feedpub rebuild --bucket tags what it read; status --bucket --files says the same", async () => {
+    const bucket = "tags-cli";
+    await createBucket(s3, bucket);
+    const dir = await mkdtemp(join(tmpdir(), "feedpub-tags-cli-"));
+    try {
+      const configFile = join(dir, "feedpub.config.yaml");
+      await writeFile(configFile, `title: ${SITE.title}\nurl: ${SITE.url}\n`);
+      for (const [key, body] of Object.entries({
+        "a.md": article("A", "date: 2026-01-01T10:00:00Z\n"),
+        "d.md": article("D", "draft: true\n"),
+        "bad.md": BROKEN,
+      }))
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: CONTENT_PREFIX + key, Body: body }));
+      const cli = (...args: string[]) =>
+        spawnSync(process.execPath, [join(REPO, "bin/feedpub.mjs"), ...args, "--config", configFile], {
+          cwd: dir,
+          env: { ...process.env, ...motoEnv(harness.moto.endpoint) },
+          encoding: "utf8",
+        });
+      const rebuilt = cli("rebuild", "--bucket", bucket);
+      expect(rebuilt.status, rebuilt.stderr).toBe(0);
+      expect(rebuilt.stderr).not.toContain("object tags not written");
+      const status = cli("status", "--bucket", bucket, "--files");
+      expect(status.status, status.stderr).toBe(0);
+      const lines = status.stdout.split("\n").filter((line) => /^(published|held|rejected) /.test(line));
+      expect(lines).toHaveLength(3);
+      for (const line of lines) {
+        const [, outcome, key, reason] = /^(\w+) +s3:\/\/tags-cli\/(\S+): (.*)$/.exec(line) ?? [];
+        expect(await tagsOf(bucket, key ?? "")).toEqual({
+          "feedpub-status": outcome,
+          "feedpub-reason": reason,
+        });
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
