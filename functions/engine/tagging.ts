@@ -245,8 +245,9 @@ export interface TaggingReport {
  * never thrown, and after MAX_FAILURES failed objects (or the first AccessDenied: a deployment
  * without the grant) the rest are skipped rather than retried; the SDK's own retries apply to
  * each request. The first object goes alone, and only if it succeeds do the others go several
- * at a time, so a failing bucket sees at most MAX_FAILURES objects' requests. Tagging changes
- * no ETag, so no later rebuild reads an article again for it.
+ * at a time: a bucket that fails from the start sees the requests of MAX_FAILURES objects, one
+ * that starts failing midway those of TAG_CONCURRENCY more at most. Tagging changes no ETag, so
+ * no later rebuild reads an article again for it.
  */
 export async function writeTags(content: Storage, plan: TagPlan): Promise<TaggingReport> {
   const tagging = content.tagging;

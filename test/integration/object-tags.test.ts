@@ -300,6 +300,18 @@ describe("the engine's tags, with the clock passed in", () => {
       });
   });
 
+  it("an article deleted before its tags are written is skipped as gone, not failed", async () => {
+    const s = await site();
+    await s.put("brief.md", article("Brief", "date: 2026-06-01T10:00:00Z\n"));
+    const { report } = await s.upload(["brief.md"], NOW);
+    await s3.send(new DeleteObjectCommand({ Bucket: s.bucket, Key: `${CONTENT_PREFIX}brief.md` }));
+    expect(await writeTags(s.content, report.tags)).toMatchObject({ gone: 1, tagged: 0, failed: [] });
+    // The adapter itself: no tags to read, and a write finds no object (the bucket is versioned
+    // in production, where the current version is then a delete marker).
+    expect(await s.content.tagging.read("brief.md")).toBeUndefined();
+    expect(await s.content.tagging.write("brief.md", [{ key: "k", value: "v" }])).toBe(false);
+  });
+
   it("keeps the editor's tags: only the status fits beside nine, nothing beside ten", async () => {
     const s = await site();
     const own = (n: number) => Array.from({ length: n }, (_, i) => `k${i}=v${i}`).join("&");
