@@ -36,7 +36,8 @@ import {
 import { toSqsRecord } from "../support/s3-events.ts";
 
 const BUCKET = "faults-site";
-const SITE = { title: "Faults", url: "https://faults.example/" };
+// No section feeds: the faults are injected into the requests of the main feed's files alone.
+const SITE = { title: "Faults", url: "https://faults.example/", sectionFeeds: false };
 const config = parseConfig(SITE);
 // The upload is dated this month: archive pages exist only for months that are over.
 const NOW = new Date("2026-02-02T00:00:00Z");

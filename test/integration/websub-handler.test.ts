@@ -11,7 +11,10 @@ let harness: HandlerHarness;
 let s3: S3Client;
 let sqs: SQSClient;
 let queueUrl: string;
-const FEEDS = ["rss.xml", "atom.xml", "feed.json"].map((file) => `https://cdn.websub.example/feeds/${file}`);
+const FILES = ["rss.xml", "atom.xml", "feed.json"];
+const FEEDS = FILES.map((file) => `https://cdn.websub.example/feeds/${file}`);
+/** The feeds of the section "posts", which an upload under content/posts/ changes too. */
+const SECTION = FILES.map((file) => `https://cdn.websub.example/feeds/sections/posts/${file}`);
 
 beforeAll(async () => {
   hub = await startHub();
@@ -50,7 +53,7 @@ describe("the regenerate handler and the WebSub hub (moto + a local hub)", () =>
   it("after an upload changes the feeds, the hub gets hub.mode=publish for each of them", async () => {
     const records = await upload("posts/one.md", "One");
     expect((await harness.handler(sqsEvent(records))).batchItemFailures).toEqual([]);
-    expect(hub.requests.map((r) => r.params["hub.url"]).sort()).toEqual([...FEEDS].sort());
+    expect(hub.requests.map((r) => r.params["hub.url"]).sort()).toEqual([...FEEDS, ...SECTION].sort());
     for (const request of hub.requests) expect(request.params["hub.mode"]).toBe("publish");
 
     // The same event again changes nothing, so nobody is told anything.
@@ -64,7 +67,8 @@ describe("the regenerate handler and the WebSub hub (moto + a local hub)", () =>
     const spy = vi.spyOn(console, "warn").mockImplementation((line: string) => void warnings.push(line));
     try {
       hub.script(...Array.from({ length: 9 }, () => 503));
-      const records = await upload("posts/two.md", "Two");
+      // At the top of content/: in no section, so only the main feed's three documents change.
+      const records = await upload("two.md", "Two");
       expect((await harness.handler(sqsEvent(records))).batchItemFailures).toEqual([]);
       expect(hub.requests).toHaveLength(9); // three feeds, three tries each
       const failures = warnings
