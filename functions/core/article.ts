@@ -37,6 +37,8 @@ export interface Article {
   readonly enclosures?: readonly MediaRef[];
   /** Episode fields, read only when it attaches audio or video (podcast-fields.ts). */
   readonly episode?: Episode;
+  /** An episode field that could not be read: the article's problem in a podcast feed only. */
+  readonly episodeProblem?: { readonly reason: string; readonly line?: number };
   readonly language?: string;
   readonly format: BodyFormat;
   readonly body: string;

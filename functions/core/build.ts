@@ -228,6 +228,8 @@ export function toFeedItem(
     resolveEnclosure(article.path, media, config.feedsUrl, sizeOf) ?? external(media, url);
   const image = article.image ? attach({ ref: article.image }) : undefined;
   const enclosures = (article.enclosures ?? []).flatMap((media) => attach(media) ?? []);
+  if (config.podcast && article.episodeProblem && enclosures.length)
+    throw new EpisodeError(article.episodeProblem.reason, article.episodeProblem.line);
   const episode = itemEpisode(article.episode, enclosures, url, config.podcast?.type === "serial");
   return {
     id: chosen.id,
@@ -250,7 +252,8 @@ export function toFeedItem(
 
 /** The problem reported for an article whose body could not be rendered. */
 export function renderProblem(path: string, error: unknown): ArticleProblem {
-  if (error instanceof EpisodeError) return { file: path, reason: error.message };
+  if (error instanceof EpisodeError)
+    return { file: path, reason: error.message, ...(error.line !== undefined ? { line: error.line } : {}) };
   // marked overflows the stack on absurdly deep nesting; the element budget refuses worse.
   const reason = cutUtf16((error as Error).message.split("\n")[0] ?? "", 200);
   return { file: path, reason: `the body could not be rendered: ${escapeControls(reason)}` };

@@ -42,8 +42,19 @@ export function readFields(
   readAddresses(read, data, fields);
   const enclosures = readEnclosures(data, read.fail);
   if (enclosures.length) fields.enclosures = enclosures;
-  const episode = readEpisode(data, enclosures, read.fail);
-  if (episode) fields.episode = episode;
+  // Episode fields mean something only to a podcast, which the settings decide and parsing
+  // cannot see: a bad one is kept as the article's podcast problem, reported only when the
+  // feeds are podcast feeds (elsewhere `explicit: clean` or `duration: about an hour` is harmless).
+  try {
+    const episode = readEpisode(data, enclosures, read.fail);
+    if (episode) fields.episode = episode;
+  } catch (error) {
+    if (!(error instanceof ArticleError)) throw error;
+    fields.episodeProblem = {
+      reason: error.message,
+      ...(error.line !== undefined ? { line: error.line } : {}),
+    };
+  }
   const language = read.text("lang", "language");
   if (language !== undefined) {
     if (!/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(language))

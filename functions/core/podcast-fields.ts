@@ -218,7 +218,10 @@ export function resolveEpisode(episode: Episode, articleUrl: string): Episode {
  * article's problem as it stands (no "the body could not be rendered" before it).
  */
 export class EpisodeError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
     super(message);
     this.name = "EpisodeError";
   }

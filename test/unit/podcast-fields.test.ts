@@ -11,7 +11,12 @@ import { articleErrorOf, parseText, SITE } from "./support.ts";
 /** An article file with an MP3 beside it and the given front-matter lines. */
 const episode = (lines: string, attach = "audio: ep.mp3") =>
   parseText("shows/ep.md", `---\ntitle: An episode\ndate: 2025-05-01\n${attach}\n${lines}\n---\nNotes.\n`);
-const problem = (lines: string) => articleErrorOf(() => episode(lines));
+/** The bad episode field an article keeps (reported only in a podcast feed). */
+const problem = (lines: string) => {
+  const kept = episode(lines).episodeProblem;
+  if (!kept) throw new Error(`no episode problem kept for ${lines}`);
+  return { message: kept.reason, line: kept.line };
+};
 
 describe("episode fields in front matter", () => {
   it("are read from an article that attaches audio or video", () => {
@@ -71,7 +76,7 @@ describe("episode fields in front matter", () => {
       expect(episode(`duration: ${written}`).episode?.duration, written).toBe(seconds);
   });
 
-  it("refuse each bad value with the field's name and line", () => {
+  it("keep each bad value as the article's podcast problem, with the field's name and line", () => {
     const cases: [string, RegExp][] = [
       ["duration: '1:75'", /^duration: must be a number of seconds, "MM:SS" or "HH:MM:SS", got "1:75"/],
       ["duration: '2:60:00'", /^duration: must be a number/],
@@ -145,6 +150,29 @@ describe("an item's episode", () => {
         url: "https://radio.example.org/shows/chapters/ep3.json",
         type: "application/json+chapters",
       },
+    });
+  });
+
+  it("with a bad value, is the article's problem in a podcast feed only: elsewhere the article renders", () => {
+    const show = parseConfig({
+      title: "Show",
+      url: "https://show.example/",
+      podcast: { image: "https://show.example/a.jpg", category: "News", explicit: false },
+    });
+    const article = episode("explicit: clean");
+    const at = chosen(article.path);
+    if (!at) throw new Error("not chosen");
+    expect(toFeedItem(article, at, SITE).episode).toBeUndefined();
+    let thrown: unknown;
+    try {
+      toFeedItem(article, at, show);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(renderProblem(article.path, thrown)).toEqual({
+      file: "shows/ep.md",
+      line: 5,
+      reason: 'explicit: must be true or false, got "clean"',
     });
   });
 
