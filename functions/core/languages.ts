@@ -4,13 +4,22 @@
  * "en-gb" share a feed; the folder is the lower-case tag.
  */
 
-/** The tag in its canonical case ("zh-Hant-TW"), or as written (lower-cased) if ICU refuses it. */
+/**
+ * The tag in BCP 47's conventional case ("zh-Hant-TW"): case only, never ICU's alias mapping
+ * ("iw" stays "iw"), so a feed's folder, and with it its URL and id, cannot move when a Node
+ * release ships other locale data.
+ */
 export function canonicalLanguage(tag: string): string {
-  try {
-    return Intl.getCanonicalLocales(tag)[0] ?? tag.toLowerCase();
-  } catch {
-    return tag.toLowerCase();
-  }
+  return tag
+    .split("-")
+    .map((part, i) => {
+      if (i === 0) return part.toLowerCase();
+      if (part.length === 4 && /^[A-Za-z]{4}$/.test(part))
+        return part[0]?.toUpperCase() + part.slice(1).toLowerCase();
+      if (part.length === 2 && /^[A-Za-z]{2}$/.test(part)) return part.toUpperCase();
+      return part.toLowerCase();
+    })
+    .join("-");
 }
 
 export function languageKey(tag: string): string {

@@ -6,7 +6,7 @@ import {
   MAX_TRANSCRIPTS,
   resolveEpisode,
 } from "../../functions/core/podcast-fields.ts";
-import { articleErrorOf, parseText, SITE } from "./support.ts";
+import { parseText, SITE } from "./support.ts";
 
 /** An article file with an MP3 beside it and the given front-matter lines. */
 const episode = (lines: string, attach = "audio: ep.mp3") =>
