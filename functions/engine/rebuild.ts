@@ -264,7 +264,7 @@ async function listContent(content: Storage): Promise<ContentListing> {
 }
 
 /** What feeds/ holds: the ETag of each feed file, and the sources of the published media. */
-async function listPublished(output: Storage): Promise<{ feeds: Map<string, string>; media: Set<string> }> {
+export async function listPublished(output: Storage): Promise<{ feeds: Map<string, string>; media: Set<string> }> {
   const feeds = new Map<string, string>();
   const media = new Set<string>();
   for await (const info of output.list("feeds/")) {
@@ -304,7 +304,7 @@ async function observeListing(
   return { observed, read: toRead.length };
 }
 
-function stateNames(index: FeedIndex): string[] {
+export function stateNames(index: FeedIndex): string[] {
   return [
     ...Object.values(index.facets).map((ref) => ref.state),
     ...Object.values(index.archive?.pages ?? {}).map((ref) => ref.state),
@@ -317,7 +317,7 @@ function damagedStates(index: FeedIndex, parts: Loaded): Set<string> {
 }
 
 /** Writes what differs from what is stored (from the listing of feeds/), deletes, and the new state objects. */
-async function writePlan(
+export async function writePlan(
   output: Storage,
   plan: EnginePlan,
   stored: ReadonlyMap<string, string>,

@@ -118,6 +118,13 @@ export class FsStorage implements Storage {
     await rm(path, { force: true });
   }
 
+  /** Removes a folder and everything in it (a whole-site run's partial results, once committed). */
+  async deleteFolder(prefix: string): Promise<void> {
+    const path = this.path(prefix.replace(/\/+$/, ""));
+    await this.assertParentInside(path, prefix);
+    await rm(path, { recursive: true, force: true });
+  }
+
   /** MD5s of files this process listed, by path, with the size and mtime they were read at. */
   private readonly hashed = new Map<string, { size: number; mtimeMs: number; etag: string }>();
 

@@ -58,4 +58,9 @@ export interface Storage {
    * and `feedpub status --files` is how a local site shows the same outcome per file.
    */
   readonly tagging?: ObjectTagging;
+  /**
+   * Removes everything under a prefix at once, where the storage has folders that outlive their
+   * files (a folder on disk). A bucket has no folders; its run folders expire by a lifecycle rule.
+   */
+  deleteFolder?(prefix: string): Promise<void>;
 }

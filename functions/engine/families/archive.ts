@@ -6,10 +6,18 @@ import {
   previousPages,
 } from "../../core/archive.ts";
 import { assembleFeed, renderFeedFiles } from "../../core/build.ts";
+import type { SiteConfig } from "../../core/config.ts";
 import { fileEtag } from "../file-bytes.ts";
 import type { OutputFile, StateObject } from "../needs.ts";
-import { renderItems } from "../render.ts";
-import { type Catalog, comparePaths, type IndexEntry, publishable, publishedOf } from "../state/entry.ts";
+import { type RenderOutcome, renderItems, type Sources } from "../render.ts";
+import {
+  type Catalog,
+  comparePaths,
+  type IndexEntry,
+  publishable,
+  publishedOf,
+  type RenderedEntry,
+} from "../state/entry.ts";
 import { type FeedRef, type FeedState, feedRef, serializeFeedState } from "../state/feed-state.ts";
 import type { FeedIndex } from "../state/head.ts";
 import { type Family, type FamilyPlan, incomplete, type PlanContext } from "./family.ts";
@@ -138,36 +146,24 @@ function renderPages(ctx: PlanContext, pages: Pages): FamilyPlan {
       continue;
     }
     const state = pages.stateOf(month) ?? undefined;
-    const outcome = renderItems(
+    const page = renderArchivePage(
       {
-        // Every member is shown: a page has no item limit.
-        config: { ...config, itemLimit: Math.max(1, Object.keys(catalog).length) },
+        config,
         now,
-        entries: catalog,
+        month,
+        before: pages.after.get(month),
+        members: catalog,
         rendered: state?.rendered ?? {},
-        // Pages carry each article without its full text, and keep it so in their state.
-        archived: true,
       },
       ctx.sources,
+      ctx.render,
     );
-    if (!outcome.complete) return incomplete(pages.readWhole);
-    const scope = archiveScope(config, month, pages.after.get(month));
-    const pageFiles = ctx.render ? renderFeedFiles(assembleFeed(config, outcome.items, scope), scope) : [];
-    const kept: Record<string, IndexEntry> = {};
+    if (!page) return incomplete(pages.readWhole);
+    const { outcome, files: pageFiles, serialized } = page;
     for (const path in outcome.entries) {
       const entry = outcome.entries[path] as IndexEntry;
-      if (entry === catalog[path]) kept[path] = entry;
-      else if (!ctx.catalog.refuse(path, entry)) return incomplete(pages.readWhole);
+      if (entry !== catalog[path] && !ctx.catalog.refuse(path, entry)) return incomplete(pages.readWhole);
     }
-    const next: FeedState = {
-      key: `archive/${month}`,
-      name: month,
-      candidates: kept,
-      rendered: outcome.rendered,
-      feeds: Object.fromEntries(pageFiles.map((file) => [file.key, fileEtag(file)])),
-    };
-    // A dry pass (see PlanContext.render) makes no state objects.
-    const serialized = ctx.render ? serializeFeedState(next) : { name: "", body: "" };
     if (ctx.render) states.push(serialized);
     for (const file of pageFiles) {
       files.push(file);
@@ -196,7 +192,62 @@ function renderPages(ctx: PlanContext, pages: Pages): FamilyPlan {
   };
 }
 
-function monthEndOf(month: string): number {
+/** What one month's page is made from. */
+export interface PageInput {
+  readonly config: SiteConfig;
+  readonly now: Date;
+  readonly month: string;
+  /** The month of the page before it, if any: its prev-archive link. */
+  readonly before: string | undefined;
+  readonly members: Catalog;
+  /** Items already rendered as pages carry them (the page's state, or a whole-site run's groups). */
+  readonly rendered: Readonly<Record<string, RenderedEntry>>;
+}
+
+/**
+ * One month's archive page: its items (every member, without full text), its files and its state
+ * object; undefined when a body or a media size is missing (noted in the sources' needs). Members
+ * refused while rendering are in `outcome.entries` with their problem: the caller records them.
+ */
+export function renderArchivePage(
+  input: PageInput,
+  sources: Sources,
+  render: boolean,
+): { outcome: RenderOutcome; files: OutputFile[]; state: FeedState; serialized: StateObject } | undefined {
+  const { config, now, month, members } = input;
+  const outcome = renderItems(
+    {
+      // Every member is shown: a page has no item limit.
+      config: { ...config, itemLimit: Math.max(1, Object.keys(members).length) },
+      now,
+      entries: members,
+      rendered: input.rendered,
+      // Pages carry each article without its full text, and keep it so in their state.
+      archived: true,
+    },
+    sources,
+  );
+  if (!outcome.complete) return undefined;
+  const scope = archiveScope(config, month, input.before);
+  const files = render ? renderFeedFiles(assembleFeed(config, outcome.items, scope), scope) : [];
+  const kept: Record<string, IndexEntry> = {};
+  for (const path in outcome.entries) {
+    const entry = outcome.entries[path] as IndexEntry;
+    if (entry === members[path]) kept[path] = entry;
+  }
+  const state: FeedState = {
+    key: `archive/${month}`,
+    name: month,
+    candidates: kept,
+    rendered: outcome.rendered,
+    feeds: Object.fromEntries(files.map((file) => [file.key, fileEtag(file)])),
+  };
+  // A dry pass (see PlanContext.render) makes no state objects.
+  const serialized = render ? serializeFeedState(state) : { name: "", body: "" };
+  return { outcome, files, state, serialized };
+}
+
+export function monthEndOf(month: string): number {
   const [year, index] = month.split("-").map(Number) as [number, number];
   return Date.UTC(year, index, 1);
 }
@@ -215,7 +266,7 @@ export function currentMonth(archive: FeedIndex["archive"], now: Date): string {
 }
 
 /** The month of the page an entry belongs to (published or scheduled articles only). */
-function pageMonthOf(entry: IndexEntry | undefined, now: Date): string | undefined {
+export function pageMonthOf(entry: IndexEntry | undefined, now: Date): string | undefined {
   if (!publishable(entry)) return undefined;
   return monthOf(publishedOf(entry, now.getTime()));
 }

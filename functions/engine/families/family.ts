@@ -24,6 +24,12 @@ export interface Family {
   due(ctx: PlanContext): boolean;
   /** Plans the family's feeds for this run. */
   plan(ctx: PlanContext, earlier: EarlierPlans): FamilyPlan;
+  /**
+   * The keys of the family's feeds an entry belongs to, for a family whose feeds are each made
+   * from their own top-ranked members (the keyed families): a whole-site run selects every feed's
+   * candidates group by group with it, and the reduce plans the family from their union.
+   */
+  memberships?(entry: IndexEntry, path: string, config: SiteConfig): readonly string[];
 }
 
 /** What a plan is made from; one per planner run, shared by the families. */

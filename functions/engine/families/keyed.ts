@@ -57,6 +57,7 @@ export function keyedFamily(spec: KeyedSpec): Family {
   const groups = groupCache(feedsOf);
   return {
     name: spec.name,
+    memberships: (entry, path, config) => feedsOf(entry, path, config).map((feed) => feed.key),
     due: (ctx) =>
       ownRefs(ctx).some((key) => due(ctx.head.facets[key], ctx.now)) ||
       [...ctx.dirty].some((file) => keyOfFile(file) !== undefined),

@@ -53,6 +53,20 @@ export interface FeedIndex {
   readonly generatedAt?: string;
   /** Media files beside the articles that could not be published, by content key: the reason. */
   readonly mediaProblems?: Readonly<Record<string, string>>;
+  /** Set while a whole-site run is under way (see engine/whole/start.ts); its reduce clears it. */
+  readonly wholeSite?: WholeSiteClaim;
+}
+
+/** A whole-site run that owns the next head: uploads meanwhile leave a note for it to apply again. */
+export interface WholeSiteClaim {
+  /** The run (and the state machine's execution name). */
+  readonly run: string;
+  /** Why it runs: "settings-changed", "missing", "unreadable", "force". */
+  readonly reason: string;
+  /** Epoch ms after which the run is taken to have failed and another may start. */
+  readonly until: number;
+  /** No usable state: uploads are only noted, not applied, until the run commits. */
+  readonly blind?: true;
 }
 
 export interface ArchiveRefs {
@@ -122,6 +136,13 @@ export function parseIndex(bytes: Uint8Array | undefined, config: SiteConfig): P
   return { index: { ...index, config: fingerprint, rendered: {} }, state: "settings-changed", ...extra };
 }
 
+function decodeClaim(value: unknown): { wholeSite?: WholeSiteClaim } {
+  const claim = value as Partial<WholeSiteClaim> | undefined;
+  if (typeof claim?.run !== "string" || typeof claim.until !== "number") return {};
+  const reason = typeof claim.reason === "string" ? claim.reason : "unknown";
+  return { wholeSite: { run: claim.run, reason, until: claim.until, ...(claim.blind ? { blind: true } : {}) } };
+}
+
 function decodeArchive(value: unknown): ArchiveRefs | undefined {
   const stored = value as { open?: unknown; pages?: unknown };
   if (typeof stored?.open !== "string" || typeof stored.pages !== "object" || !stored.pages) return undefined;
@@ -139,6 +160,7 @@ function decodeHead(
     feeds: (value.feeds ?? {}) as FeedIndex["feeds"],
     ...(typeof value.generatedAt === "string" ? { generatedAt: value.generatedAt } : {}),
     ...(typeof value.nextChange === "number" ? { nextChange: value.nextChange } : {}),
+    ...decodeClaim(value.wholeSite),
   };
   if (value.version === STATE_VERSION) {
     if (!Array.isArray(value.shards) || !Array.isArray(value.candidates)) throw new Error("malformed head");

@@ -1,0 +1,111 @@
+import { archiveFileKeys } from "../../core/archive.ts";
+import type { SiteConfig } from "../../core/config.ts";
+import type { Storage } from "../../storage/port.ts";
+import { forEachLimited, READ_CONCURRENCY } from "../concurrency.ts";
+import { monthEndOf, renderArchivePage } from "../families/archive.ts";
+import { fileBytes, fileEtag } from "../file-bytes.ts";
+import { mediaSizesOf } from "../media-sync.ts";
+import { Needs, type OutputFile } from "../needs.ts";
+import { fetchArticle } from "../observe.ts";
+import type { Sources } from "../render.ts";
+import { feedRef } from "../state/feed-state.ts";
+import type { ArchiveRefs, FeedIndex } from "../state/head.ts";
+import { putState } from "../store.ts";
+import { FEED_CACHE_CONTROL, type Stores } from "../stores.ts";
+import { monthMembers, monthParts } from "./merge.ts";
+
+export interface ArchiveOutcome {
+  readonly refs: ArchiveRefs;
+  readonly nextChange: number;
+  readonly written: string[];
+  readonly unchanged: string[];
+  /** The files of pages the old head had and this run has not. */
+  readonly deletes: string[];
+}
+
+const MD5_ETAG = /^"[0-9a-f]{32}"$/;
+
+/**
+ * Every archive page of the run, one month at a time (so memory holds one page): its members
+ * over all groups, rendered from the items the groups rendered, written where the bytes differ
+ * from what feeds/ holds, with its state object. The page before each is the month before it
+ * among those with a page, as the archive family links them.
+ */
+export async function writeArchive(
+  stores: Stores,
+  input: {
+    config: SiteConfig;
+    now: Date;
+    run: string;
+    open: string;
+    base: FeedIndex;
+    published: { feeds: ReadonlyMap<string, string> };
+  },
+): Promise<ArchiveOutcome> {
+  const { config, now } = input;
+  const months = await monthParts(stores.output, input.run);
+  const pages: Record<string, ReturnType<typeof feedRef>> = {};
+  const written: string[] = [];
+  const unchanged: string[] = [];
+  let nextChange = monthEndOf(input.open);
+  let before: string | undefined;
+  for (const [month, keys] of months) {
+    const { members, rendered } = await monthMembers(stores.output, keys);
+    const page = await renderLoading(stores.content, (sources) =>
+      renderArchivePage({ config, now, month, before, members, rendered }, sources, true),
+    );
+    await forEachLimited(page.files, READ_CONCURRENCY, async (file) => {
+      if (await writeIfChanged(stores.output, file, input.published.feeds)) written.push(file.key);
+      else unchanged.push(file.key);
+    });
+    await putState(stores.output, page.serialized);
+    const due = page.outcome.plan.nextChange?.getTime();
+    pages[month] = feedRef(month, page.serialized.name, due);
+    if (due !== undefined) nextChange = Math.min(nextChange, due);
+    before = month;
+  }
+  const deletes = Object.keys(input.base.archive?.pages ?? {})
+    .filter((month) => !(month in pages))
+    .flatMap((month) => archiveFileKeys(month));
+  return { refs: { open: input.open, pages }, nextChange, written, unchanged, deletes };
+}
+
+/** Renders with what is at hand, loading what is missing (an item the groups could not reuse) and again. */
+async function renderLoading<T>(content: Storage, render: (sources: Sources) => T | undefined): Promise<T> {
+  const articles = new Map();
+  const sizes = new Map<string, number>();
+  for (let round = 1; round <= 4; round++) {
+    const needs = new Needs();
+    const made = render({
+      articles,
+      mediaSize: (key) => sizes.get(key),
+      mediaListed: false,
+      memo: new Map(),
+      needs,
+    });
+    if (made !== undefined) return made;
+    await Promise.all([
+      forEachLimited([...needs.articles], READ_CONCURRENCY, async (path) => {
+        articles.set(path, await fetchArticle(content, path));
+      }),
+      mediaSizesOf(content, needs.media, sizes),
+    ]);
+  }
+  throw new Error("an archive page kept needing more articles");
+}
+
+/** Writes a feed file unless the stored one (as listed) has the same bytes; true when written. */
+export async function writeIfChanged(
+  output: Storage,
+  file: OutputFile,
+  stored: ReadonlyMap<string, string>,
+): Promise<boolean> {
+  let current = stored.get(file.key);
+  if (current !== undefined && !MD5_ETAG.test(current)) current = (await output.head(file.key))?.etag;
+  if (current === fileEtag(file)) return false;
+  await output.put(file.key, fileBytes(file), {
+    contentType: file.contentType,
+    cacheControl: FEED_CACHE_CONTROL,
+  });
+  return true;
+}

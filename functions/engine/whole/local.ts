@@ -1,0 +1,86 @@
+import { randomBytes } from "node:crypto";
+import { mediaType } from "../../core/media.ts";
+import { sourceKind } from "../../core/parse.ts";
+import { forEachLimited } from "../concurrency.ts";
+import { currentMonth } from "../families/archive.ts";
+import type { PublishOptions, PublishReport } from "../rebuild.ts";
+import { shardCountFor } from "../state/shards.ts";
+import { loadIndex } from "../store.ts";
+import { runGroup } from "./group.ts";
+import {
+  groupCountFor,
+  manifestKey,
+  newRunId,
+  type RunManifest,
+  runFolder,
+  SHUFFLE_GROUPS,
+} from "./layout.ts";
+import { listKeys, writeJson } from "./parts.ts";
+import { planGroups } from "./plan.ts";
+import { reduceRun } from "./reduce.ts";
+import { type ListedItem, shuffleBatch } from "./shuffle.ts";
+
+/** Listed objects per shuffle batch: what the state machine's ItemBatcher sends one child. */
+export const SHUFFLE_BATCH = 2_000;
+
+/** Runs the groups of a run: in this thread, or in worker threads (see workers.ts). */
+export type GroupRunner = (run: string, groups: readonly number[]) => Promise<void>;
+
+export interface WholeSiteOptions extends PublishOptions {
+  /** Why the whole site is rebuilt (recorded in the run's manifest). */
+  readonly reason?: string;
+  /** Runs the group stage; default: one group after the other in this thread. */
+  readonly groups?: GroupRunner;
+  /** A fixed run id (tests); default: from the clock and a random part. */
+  readonly run?: string;
+}
+
+/**
+ * A whole-site run on this machine, the way the state machine runs it: the listing of content/
+ * cut into batches and shuffled by group, the group stage (in worker threads when a runner is
+ * given), then the reduce, which commits. The partial results are removed afterwards.
+ */
+export async function publishWholeSite(options: WholeSiteOptions): Promise<PublishReport> {
+  const { content, output, config } = options;
+  const now = options.now ?? new Date();
+  const loaded = await loadIndex(output, config);
+  const run = options.run ?? newRunId(now, randomBytes(4).toString("hex"));
+  const manifest: RunManifest = {
+    run,
+    now: now.toISOString(),
+    reason: options.reason ?? (options.force ? "force" : loaded.state),
+    shuffleGroups: SHUFFLE_GROUPS,
+    open: currentMonth(loaded.index.archive, now),
+  };
+  const batches: ListedItem[][] = [[]];
+  let articles = 0;
+  for await (const info of content.list()) {
+    if (sourceKind(info.key)) articles++;
+    else if (!mediaType(info.key)) continue;
+    let batch = batches[batches.length - 1] as ListedItem[];
+    if (batch.length >= SHUFFLE_BATCH) batches.push((batch = []));
+    batch.push({ key: info.key, etag: info.etag, size: info.size });
+  }
+  // Listed first, so the shuffle makes no more groups than the group stage will use.
+  const shuffleGroups = groupCountFor(articles, shardCountFor(articles), SHUFFLE_GROUPS);
+  await writeJson(output, manifestKey(run), { ...manifest, shuffleGroups });
+  try {
+    await forEachLimited(batches, 4, (items) =>
+      shuffleBatch({ content, output }, { run, items }).then(() => undefined),
+    );
+    const planned = await planGroups(output, run);
+    const runGroups: GroupRunner =
+      options.groups ??
+      (async (id, groups) => {
+        for (const group of groups) await runGroup({ content, output }, config, id, group);
+      });
+    await runGroups(run, planned.groupIds);
+    return await reduceRun({ content, output }, config, run, {
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.stateGraceMs !== undefined ? { stateGraceMs: options.stateGraceMs } : {}),
+    });
+  } finally {
+    if (output.deleteFolder) await output.deleteFolder(runFolder(run));
+    else await forEachLimited(await listKeys(output, runFolder(run)), 32, (key) => output.delete(key));
+  }
+}
