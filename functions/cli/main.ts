@@ -13,6 +13,7 @@ import {
   CONTENT_PREFIX,
   type PublishReport,
   publishAll,
+  publishSite,
   readArticle,
 } from "../engine/publish.ts";
 import { readStatus } from "../engine/status.ts";
@@ -141,10 +142,16 @@ async function contentFolderMissing(values: Values): Promise<boolean> {
   return true;
 }
 
+/** In the bundle (dist/feedpub.mjs) the group worker of a whole-site run is dist/group-worker.mjs. */
+function workerCode(): { workerUrl?: URL } {
+  return import.meta.url.endsWith(".ts") ? {} : { workerUrl: new URL("./group-worker.mjs", import.meta.url) };
+}
+
 async function runBuild(config: SiteConfig, values: Values, cache?: ArticleCache): Promise<PublishReport> {
   await mkdir(values.out, { recursive: true });
-  return publishAll({
+  return publishSite({
     config,
+    ...workerCode(),
     content: new FsStorage(values.content),
     output: new FsStorage(values.out),
     ...(cache ? { cache } : {}),
@@ -234,7 +241,12 @@ async function rebuild(config: SiteConfig, values: Values): Promise<number> {
     return 2;
   }
   const stores = await bucketStores(values.bucket);
-  const report = await publishAll({ config, ...stores, ...(values.force ? { force: true } : {}) });
+  const report = await publishSite({
+    config,
+    ...workerCode(),
+    ...stores,
+    ...(values.force ? { force: true } : {}),
+  });
   const content = `s3://${values.bucket}/${CONTENT_PREFIX}`;
   printReport(report, values, { content, feeds: `s3://${values.bucket}/feeds` });
   // The editors' outcome tags, best effort as in the Reconcile function.

@@ -15,6 +15,7 @@ import { CATALOG_PREFIX, shardOf } from "./state/shards.ts";
 import {
   CorruptStateError,
   commitIndex,
+  type LoadedIndex,
   loadIndex,
   loadShards,
   putState,
@@ -23,6 +24,8 @@ import {
 } from "./store.ts";
 import { FEED_CACHE_CONTROL, type Stores } from "./stores.ts";
 import { type TagPlan, uploadTags } from "./tagging.ts";
+import { notePending } from "./whole/pending.ts";
+import { liveClaim, type RunStarter, startWholeSite, wholeSiteReason } from "./whole/start.ts";
 
 export interface ApplyReport {
   /** Whether the index changed (and so the feeds were regenerated). */
@@ -59,7 +62,7 @@ class ContentMovedError extends Error {
  * rewrites every file the losing attempt wrote.
  */
 export async function applyChanges(
-  options: Stores & { config: SiteConfig; keys: readonly string[]; now?: Date },
+  options: Stores & { config: SiteConfig; keys: readonly string[]; now?: Date; wholeSite?: RunStarter },
 ): Promise<ApplyReport> {
   const { content, config } = options;
   // State objects are content-addressed and never rewritten: a retry reads each one once.
@@ -106,6 +109,43 @@ export async function applyChanges(
   }
 }
 
+/**
+ * With the state machine at hand, whole-site work never runs in an upload's invocation: a head
+ * that calls for it (new settings, none, unreadable, a run that timed out) starts a run, once;
+ * while a run owns the head, each upload leaves a note for its reduce and is applied against
+ * the state there is (with no usable state, only noted): uploads keep flowing.
+ */
+async function wholeSiteGate(
+  input: AttemptInput,
+  loaded: LoadedIndex,
+  now: Date,
+  attempt: number,
+): Promise<"apply" | ApplyReport> {
+  const claim = liveClaim(loaded, now);
+  if (!claim) {
+    const reason = wholeSiteReason(loaded, now);
+    if (reason === undefined) return "apply";
+    await startWholeSite(input.output, input.config, loaded, {
+      reason,
+      now,
+      start: input.wholeSite as RunStarter,
+    });
+    // The run owns the head now: read it again, as it stands.
+    throw new PreconditionFailedError(INDEX_KEY);
+  }
+  await notePending(input, input.keys);
+  if (!claim.blind && loaded.state !== "missing" && loaded.state !== "unreadable" && !loaded.legacy)
+    return "apply";
+  return {
+    changed: false,
+    written: input.media.written,
+    problems: input.media.problems,
+    retries: attempt - 1,
+    readWholeCatalog: false,
+    tags: { outcomes: [] },
+  };
+}
+
 /** What the attempts of one applyChanges share. */
 interface Run {
   /** Articles parsed in an earlier attempt, by key and hash. */
@@ -123,6 +163,8 @@ interface Run {
 
 type AttemptInput = Stores & {
   config: SiteConfig;
+  /** Starts whole-site work on the state machine instead of rebuilding in this invocation. */
+  wholeSite?: RunStarter;
   keys: readonly string[];
   mediaKeys: readonly string[];
   media: { written: string[]; problems: ArticleProblem[] };
@@ -136,9 +178,13 @@ async function attemptOnce(input: AttemptInput, run: Run, attempt: number): Prom
   // The clock is read after the index: a retry must not plan with a time older than the
   // first-seen dates that other invocations wrote meanwhile.
   const now = input.now ?? new Date();
+  if (input.wholeSite) {
+    const gate = await wholeSiteGate(input, loaded, now, attempt);
+    if (gate !== "apply") return gate;
+  }
   // No usable index (a new bucket, lost state, an earlier layout), or new settings (every item of
   // every feed changes): only a full rebuild, which reads the articles concurrently, will do.
-  if (state !== "ok" || loaded.legacy) return "rebuild";
+  else if (state !== "ok" || loaded.legacy) return "rebuild";
   const parts = emptyLoaded();
   const count = Math.max(1, index.shards.length);
   // The keys are read after the index, in every attempt: the commit below succeeds only if no

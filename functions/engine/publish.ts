@@ -10,3 +10,4 @@ export { INDEX_KEY } from "./state/head.ts";
 export { CATALOG_PREFIX } from "./state/shards.ts";
 export { readCatalog } from "./store.ts";
 export { CONTENT_PREFIX, FEED_CACHE_CONTROL, type Stores } from "./stores.ts";
+export { MAP_REDUCE_MIN, publishSite, type SiteOptions } from "./whole/site.ts";

@@ -149,7 +149,10 @@ async function rebuildOnce(
     parts,
     { content, output, head: loaded.index, tolerant: true },
   );
-  const head = withMediaProblems(plan.head, "all", run.media.problems);
+  // A full rebuild is whole-site work itself: its head carries no run's claim (uploads apply
+  // again at once; a run still under way commits over it as over any upload).
+  const { wholeSite: _claim, ...planned } = plan.head;
+  const head = withMediaProblems(planned, "all", run.media.problems);
   const { written, unchanged } = await writePlan(
     output,
     plan,
@@ -264,7 +267,9 @@ async function listContent(content: Storage): Promise<ContentListing> {
 }
 
 /** What feeds/ holds: the ETag of each feed file, and the sources of the published media. */
-export async function listPublished(output: Storage): Promise<{ feeds: Map<string, string>; media: Set<string> }> {
+export async function listPublished(
+  output: Storage,
+): Promise<{ feeds: Map<string, string>; media: Set<string> }> {
   const feeds = new Map<string, string>();
   const media = new Set<string>();
   for await (const info of output.list("feeds/")) {

@@ -4,9 +4,11 @@ import { notifyHub } from "../engine/websub.ts";
 import { CONTENT_PREFIX, runtimeFromEnv } from "./env.ts";
 import { log } from "./log.ts";
 import { keysFromRecord } from "./s3-events.ts";
+import { stateMachineStarter } from "./start-run.ts";
 import { tagArticles } from "./tags.ts";
 
 const runtime = runtimeFromEnv(process.env);
+const wholeSite = stateMachineStarter(process.env);
 
 /**
  * SQS → Lambda: every message carries S3 notifications for `content/`.
@@ -74,7 +76,12 @@ function isScheduled(event: SQSEvent | ScheduledEvent): event is ScheduledEvent 
 }
 
 async function apply(keys: string[]): Promise<void> {
-  const report = await applyChanges({ ...runtime.stores, config: runtime.config, keys });
+  const report = await applyChanges({
+    ...runtime.stores,
+    config: runtime.config,
+    keys,
+    ...(wholeSite ? { wholeSite } : {}),
+  });
   for (const problem of report.problems) {
     log("warn", "article not published", {
       key: CONTENT_PREFIX + problem.file,

@@ -140,7 +140,9 @@ function decodeClaim(value: unknown): { wholeSite?: WholeSiteClaim } {
   const claim = value as Partial<WholeSiteClaim> | undefined;
   if (typeof claim?.run !== "string" || typeof claim.until !== "number") return {};
   const reason = typeof claim.reason === "string" ? claim.reason : "unknown";
-  return { wholeSite: { run: claim.run, reason, until: claim.until, ...(claim.blind ? { blind: true } : {}) } };
+  return {
+    wholeSite: { run: claim.run, reason, until: claim.until, ...(claim.blind ? { blind: true } : {}) },
+  };
 }
 
 function decodeArchive(value: unknown): ArchiveRefs | undefined {

@@ -45,7 +45,11 @@ export interface GroupResult {
   /** The new catalog shards of its slots: [slot, name] ("" for an empty one). */
   readonly shards: readonly (readonly [number, string])[];
   readonly problems: readonly ArticleProblem[];
-  /** Articles public now (as the main feed's plan over the group chooses them), and of those on pages. */
+  /**
+   * Its articles without an id of their own that are public now (as the main feed's plan chooses
+   * them), and of those on pages. Articles with one can clash with another group's: the reduce
+   * counts them over the union, which holds every one.
+   */
   readonly public: number;
   readonly archived: number;
   /** Its articles the main feed holds back (scheduled, expired), as a rebuild reports them. */
@@ -101,13 +105,14 @@ export async function runGroup(
     await writeJson(output, monthPartKey(run, month, group), partOf(page.entries, page.rendered, entries));
   });
   const { chosen, held, nextChange } = planFeed({ config, now, ...planInputs(entries) });
-  const archived = chosen.filter((item) => monthOf(item.published.getTime()) < manifest.open).length;
+  const own = chosen.filter((item) => entries[item.path]?.id === undefined);
+  const archived = own.filter((item) => monthOf(item.published.getTime()) < manifest.open).length;
   const result: GroupResult = {
     group,
     articles: Object.keys(entries).length,
     shards,
     problems: indexProblems(entries),
-    public: chosen.length,
+    public: own.length,
     archived,
     held,
     ...(nextChange ? { due: nextChange.getTime() } : {}),
@@ -237,7 +242,10 @@ function feedPools(config: SiteConfig, entries: Catalog): Map<string, Record<str
   const pools = new Map<string, Record<string, IndexEntry>>();
   const add = (feed: string, path: string, entry: IndexEntry) => {
     let pool = pools.get(feed);
-    if (!pool) pools.set(feed, (pool = {}));
+    if (!pool) {
+      pool = {};
+      pools.set(feed, pool);
+    }
     pool[path] = entry;
   };
   for (const path in entries) {
@@ -263,7 +271,10 @@ function renderMonths(
     const month = pageMonthOf(entries[path], now);
     if (month === undefined || month >= open) continue;
     let page = members.get(month);
-    if (!page) members.set(month, (page = {}));
+    if (!page) {
+      page = {};
+      members.set(month, page);
+    }
     page[path] = entries[path] as IndexEntry;
   }
   const pages = new Map<string, { entries: Catalog; rendered: Record<string, RenderedEntry> }>();

@@ -1,24 +1,17 @@
-import { randomBytes } from "node:crypto";
 import { mediaType } from "../../core/media.ts";
 import { sourceKind } from "../../core/parse.ts";
-import { forEachLimited } from "../concurrency.ts";
-import { currentMonth } from "../families/archive.ts";
+import { PreconditionFailedError } from "../../storage/errors.ts";
+import { backoff, forEachLimited } from "../concurrency.ts";
 import type { PublishOptions, PublishReport } from "../rebuild.ts";
 import { shardCountFor } from "../state/shards.ts";
 import { loadIndex } from "../store.ts";
 import { runGroup } from "./group.ts";
-import {
-  groupCountFor,
-  manifestKey,
-  newRunId,
-  type RunManifest,
-  runFolder,
-  SHUFFLE_GROUPS,
-} from "./layout.ts";
-import { listKeys, writeJson } from "./parts.ts";
+import { groupCountFor, runFolder, SHUFFLE_GROUPS } from "./layout.ts";
+import { listKeys } from "./parts.ts";
 import { planGroups } from "./plan.ts";
 import { reduceRun } from "./reduce.ts";
 import { type ListedItem, shuffleBatch } from "./shuffle.ts";
+import { startWholeSite, wholeSiteReason } from "./start.ts";
 
 /** Listed objects per shuffle batch: what the state machine's ItemBatcher sends one child. */
 export const SHUFFLE_BATCH = 2_000;
@@ -31,8 +24,6 @@ export interface WholeSiteOptions extends PublishOptions {
   readonly reason?: string;
   /** Runs the group stage; default: one group after the other in this thread. */
   readonly groups?: GroupRunner;
-  /** A fixed run id (tests); default: from the clock and a random part. */
-  readonly run?: string;
 }
 
 /**
@@ -43,27 +34,21 @@ export interface WholeSiteOptions extends PublishOptions {
 export async function publishWholeSite(options: WholeSiteOptions): Promise<PublishReport> {
   const { content, output, config } = options;
   const now = options.now ?? new Date();
-  const loaded = await loadIndex(output, config);
-  const run = options.run ?? newRunId(now, randomBytes(4).toString("hex"));
-  const manifest: RunManifest = {
-    run,
-    now: now.toISOString(),
-    reason: options.reason ?? (options.force ? "force" : loaded.state),
-    shuffleGroups: SHUFFLE_GROUPS,
-    open: currentMonth(loaded.index.archive, now),
-  };
   const batches: ListedItem[][] = [[]];
   let articles = 0;
   for await (const info of content.list()) {
     if (sourceKind(info.key)) articles++;
     else if (!mediaType(info.key)) continue;
     let batch = batches[batches.length - 1] as ListedItem[];
-    if (batch.length >= SHUFFLE_BATCH) batches.push((batch = []));
+    if (batch.length >= SHUFFLE_BATCH) {
+      batch = [];
+      batches.push(batch);
+    }
     batch.push({ key: info.key, etag: info.etag, size: info.size });
   }
   // Listed first, so the shuffle makes no more groups than the group stage will use.
   const shuffleGroups = groupCountFor(articles, shardCountFor(articles), SHUFFLE_GROUPS);
-  await writeJson(output, manifestKey(run), { ...manifest, shuffleGroups });
+  const run = await claim(options, now, shuffleGroups);
   try {
     await forEachLimited(batches, 4, (items) =>
       shuffleBatch({ content, output }, { run, items }).then(() => undefined),
@@ -82,5 +67,28 @@ export async function publishWholeSite(options: WholeSiteOptions): Promise<Publi
   } finally {
     if (output.deleteFolder) await output.deleteFolder(runFolder(run));
     else await forEachLimited(await listKeys(output, runFolder(run)), 32, (key) => output.delete(key));
+  }
+}
+
+/**
+ * Claims the head for this run, as the state machine's starters do, so that uploads to a bucket
+ * meanwhile leave their notes for its reduce; a run already under way is superseded (this one's
+ * reduce commits, that one's refuses to).
+ */
+async function claim(options: WholeSiteOptions, now: Date, shuffleGroups: number): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const loaded = await loadIndex(options.output, options.config);
+    const reason = options.reason ?? (options.force ? "force" : (wholeSiteReason(loaded, now) ?? "rebuild"));
+    try {
+      return await startWholeSite(options.output, options.config, loaded, {
+        reason,
+        now,
+        shuffleGroups,
+        start: async () => {},
+      });
+    } catch (error) {
+      if (!(error instanceof PreconditionFailedError) || attempt >= 8) throw error;
+      await backoff(attempt);
+    }
   }
 }

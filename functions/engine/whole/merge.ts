@@ -30,7 +30,10 @@ export async function mergeCandidates(
     const touched = new Set<string>();
     const add = (feed: string, path: string, entry: IndexEntry) => {
       let pool = pools.get(feed);
-      if (!pool) pools.set(feed, (pool = {}));
+      if (!pool) {
+        pool = {};
+        pools.set(feed, pool);
+      }
       pool[path] = entry;
       touched.add(feed);
     };
@@ -62,7 +65,10 @@ export async function monthParts(output: Storage, run: string): Promise<Map<stri
   for await (const info of output.list(folder)) {
     const month = info.key.slice(folder.length, folder.length + 7);
     let keys = months.get(month);
-    if (!keys) months.set(month, (keys = []));
+    if (!keys) {
+      keys = [];
+      months.set(month, keys);
+    }
     keys.push(info.key);
   }
   return new Map([...months].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

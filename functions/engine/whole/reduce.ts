@@ -1,3 +1,5 @@
+import { monthOf } from "../../core/archive.ts";
+import { planFeed } from "../../core/build.ts";
 import type { SiteConfig } from "../../core/config.ts";
 import type { ArticleProblem } from "../../core/errors.ts";
 import { PreconditionFailedError } from "../../storage/errors.ts";
@@ -8,7 +10,7 @@ import { FAMILIES } from "../families/registry.ts";
 import type { Observation } from "../planner.ts";
 import { listPublished, type PublishReport, stateNames, writePlan } from "../rebuild.ts";
 import { emptyLoaded, planToCompletion } from "../run-plan.ts";
-import { comparePaths } from "../state/entry.ts";
+import { type Catalog, comparePaths, planInputs } from "../state/entry.ts";
 import { type FeedIndex, INDEX_KEY, withMediaProblems } from "../state/head.ts";
 import { collectState, commitIndex, type LoadedIndex, loadIndex, STATE_GRACE_MS } from "../store.ts";
 import type { Stores } from "../stores.ts";
@@ -117,6 +119,9 @@ export async function reduceRun(
     cleanup,
     plan,
     open: manifest.open,
+    union,
+    config,
+    now,
   });
 }
 
@@ -217,6 +222,9 @@ interface ReportInput {
   readonly cleanup: string | undefined;
   readonly plan: GroupPlan;
   readonly open: string;
+  readonly union: Catalog;
+  readonly config: SiteConfig;
+  readonly now: Date;
 }
 
 function report(input: ReportInput): PublishReport {
@@ -237,8 +245,15 @@ function report(input: ReportInput): PublishReport {
   problems.sort((a, b) => comparePaths(a.file, b.file));
   const due = earliest(planned.nextChange?.getTime(), results);
   const next = due === undefined ? undefined : new Date(due);
-  const isPublic = results.reduce((sum, result) => sum + result.public, 0);
-  const archived = results.reduce((sum, result) => sum + result.archived, 0);
+  const withIds = Object.fromEntries(
+    Object.entries(input.union).filter(([, entry]) => entry.id !== undefined),
+  );
+  const claimed = planFeed({ config: input.config, now: input.now, ...planInputs(withIds) }).chosen;
+  const isPublic = results.reduce((sum, result) => sum + result.public, claimed.length);
+  const archived = results.reduce(
+    (sum, result) => sum + result.archived,
+    claimed.filter((item) => monthOf(item.published.getTime()) < input.open).length,
+  );
   const inFeedOpen = planned.head.rendered
     ? Object.values(planned.head.rendered).filter((item) => item.item.published.slice(0, 7) >= input.open)
         .length

@@ -38,7 +38,10 @@ export async function shuffleBatch(
     if (sourceKind(item.key)) {
       const group = shuffleGroupOf(item.key, manifest.shuffleGroups);
       let rows = groups.get(group);
-      if (!rows) groups.set(group, (rows = []));
+      if (!rows) {
+        rows = [];
+        groups.set(group, rows);
+      }
       rows.push([item.key, item.etag, item.size]);
       articles++;
     } else if (mediaType(item.key)) media.push(item.key);

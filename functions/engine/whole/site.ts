@@ -1,0 +1,53 @@
+import { sourceKind } from "../../core/parse.ts";
+import { type PublishOptions, type PublishReport, publishAll } from "../rebuild.ts";
+import { loadIndex } from "../store.ts";
+import { publishWholeSite } from "./local.ts";
+import { wholeSiteReason } from "./start.ts";
+import { type GroupCost, workerGroups } from "./workers.ts";
+
+/**
+ * From this many articles on, whole-site work on this machine runs as map/reduce in worker
+ * threads (memory bounded by a group, not the site); below it one rebuild in this thread is
+ * quicker (BENCHMARKS.md, section 9).
+ */
+export const MAP_REDUCE_MIN = 2_000;
+
+export interface SiteOptions extends PublishOptions {
+  /** Worker threads of the group stage (default: every core). */
+  readonly threads?: number;
+  /** The group worker's code, for a bundle that keeps it elsewhere. */
+  readonly workerUrl?: URL;
+  readonly mapReduceMin?: number;
+  readonly onGroup?: (cost: GroupCost) => void;
+}
+
+/**
+ * `feedpub build` and `feedpub rebuild --bucket`: whole-site work (--force, no usable state, new
+ * settings) on a site of MAP_REDUCE_MIN articles or more is the state machine's map/reduce, run
+ * here; anything else is a rebuild that reads only what changed since the catalog recorded it.
+ */
+export async function publishSite(options: SiteOptions): Promise<PublishReport> {
+  const now = options.now ?? new Date();
+  const loaded = await loadIndex(options.output, options.config);
+  const whole = options.force === true || wholeSiteReason(loaded, now) !== undefined;
+  if (
+    whole &&
+    (await articleCount(options, options.mapReduceMin ?? MAP_REDUCE_MIN)) >=
+      (options.mapReduceMin ?? MAP_REDUCE_MIN)
+  ) {
+    const groups = workerGroups(options, options.config, {
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
+      ...(options.onGroup ? { onGroup: options.onGroup } : {}),
+    });
+    return publishWholeSite({ ...options, now, groups });
+  }
+  return publishAll(options);
+}
+
+/** How many articles content/ lists, counting no further than `enough`. */
+async function articleCount(options: PublishOptions, enough: number): Promise<number> {
+  let count = 0;
+  for await (const info of options.content.list()) if (sourceKind(info.key) && ++count >= enough) break;
+  return count;
+}
