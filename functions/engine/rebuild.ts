@@ -149,10 +149,7 @@ async function rebuildOnce(
     parts,
     { content, output, head: loaded.index, tolerant: true },
   );
-  // A full rebuild is whole-site work itself: its head carries no run's claim (uploads apply
-  // again at once; a run still under way commits over it as over any upload).
-  const { wholeSite: _claim, ...planned } = plan.head;
-  const head = withMediaProblems(planned, "all", run.media.problems);
+  const head = withMediaProblems(withoutClaim(plan.head), "all", run.media.problems);
   const { written, unchanged } = await writePlan(
     output,
     plan,
@@ -185,6 +182,15 @@ async function rebuildOnce(
     ...(plan.nextChange ? { nextChange: plan.nextChange } : {}),
     tags: rebuildTags(run.tagBaseline, plan, { config, now, force: options.force === true }),
   };
+}
+
+/**
+ * A full rebuild is whole-site work itself: its head carries no run's claim (uploads apply again
+ * at once; a run still under way commits over it as over any upload).
+ */
+function withoutClaim(head: FeedIndex): FeedIndex {
+  const { wholeSite: _claim, ...rest } = head;
+  return rest;
 }
 
 /**

@@ -70,7 +70,7 @@ export function serveStorage(storage: Storage, port: MessagePort): () => void {
         return [await taggingOf(storage).write(request.key, request.tags), []];
       case "list-open":
         listings.set(request.listing, storage.list(request.prefix)[Symbol.asyncIterator]());
-        return [[], []];
+        return [undefined, []];
       case "list-next":
         return [await nextBatch(listings, request.listing), []];
       case "list-close":

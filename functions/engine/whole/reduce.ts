@@ -86,15 +86,7 @@ export async function reduceRun(
     parts,
     { content, output, head: base.index, tolerant: true },
   );
-  const shards: string[] = new Array(plan.shards).fill("");
-  for (const result of results) for (const [slot, name] of result.shards) shards[slot] = name;
-  const counts = { articles: 0, problems: 0 };
-  for (const result of results) {
-    counts.articles += result.articles;
-    counts.problems += result.problems.length;
-  }
-  const { wholeSite: _claim, ...rest } = withDue(planned.head, results);
-  const head: FeedIndex = withMediaProblems({ ...rest, shards, counts }, "all", media.problems);
+  const head = assembleHead(planned.head, results, plan, media.problems);
   const feedStates = {
     ...planned,
     objects: planned.objects.filter((object) => object.name.startsWith("f-")),
@@ -123,6 +115,24 @@ export async function reduceRun(
     config,
     now,
   });
+}
+
+/** The planned head with the groups' catalog shards, counts and next change, and no claim. */
+function assembleHead(
+  planned: FeedIndex,
+  results: readonly GroupResult[],
+  plan: GroupPlan,
+  mediaProblems: readonly ArticleProblem[],
+): FeedIndex {
+  const shards: string[] = new Array(plan.shards).fill("");
+  for (const result of results) for (const [slot, name] of result.shards) shards[slot] = name;
+  const counts = { articles: 0, problems: 0 };
+  for (const result of results) {
+    counts.articles += result.articles;
+    counts.problems += result.problems.length;
+  }
+  const { wholeSite: _claim, ...rest } = withDue(planned, results);
+  return withMediaProblems({ ...rest, shards, counts }, "all", mediaProblems);
 }
 
 /** The earliest of `planned` and every group's due (see GroupResult.due). */
