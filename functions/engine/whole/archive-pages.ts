@@ -24,6 +24,8 @@ export interface ArchiveOutcome {
 }
 
 const MD5_ETAG = /^"[0-9a-f]{32}"$/;
+/** Archive pages made at once by the reduce: memory holds this many pages. */
+const MONTHS_AT_ONCE = 4;
 
 /**
  * Every archive page of the run, one month at a time (so memory holds one page): its members
@@ -44,12 +46,15 @@ export async function writeArchive(
 ): Promise<ArchiveOutcome> {
   const { config, now } = input;
   const months = await monthParts(stores.output, input.run);
-  const pages: Record<string, ReturnType<typeof feedRef>> = {};
+  const refs = new Map<string, ReturnType<typeof feedRef>>();
   const written: string[] = [];
   const unchanged: string[] = [];
   let nextChange = monthEndOf(input.open);
-  let before: string | undefined;
-  for (const [month, keys] of months) {
+  const sorted = [...months];
+  // Months in parallel, a few at a time (each holds one page): a page's link to the page before
+  // it is known from the list of months, not from rendering that page.
+  await forEachLimited(sorted, MONTHS_AT_ONCE, async ([month, keys], i) => {
+    const before = sorted[i - 1]?.[0];
     const { members, rendered } = await monthMembers(stores.output, keys);
     const page = await renderLoading(stores.content, (sources) =>
       renderArchivePage({ config, now, month, before, members, rendered }, sources, true),
@@ -60,10 +65,10 @@ export async function writeArchive(
     });
     await putState(stores.output, page.serialized);
     const due = page.outcome.plan.nextChange?.getTime();
-    pages[month] = feedRef(month, page.serialized.name, due);
+    refs.set(month, feedRef(month, page.serialized.name, due));
     if (due !== undefined) nextChange = Math.min(nextChange, due);
-    before = month;
-  }
+  });
+  const pages = Object.fromEntries([...refs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const deletes = Object.keys(input.base.archive?.pages ?? {})
     .filter((month) => !(month in pages))
     .flatMap((month) => archiveFileKeys(month));
