@@ -1,32 +1,35 @@
-import { fileURLToPath } from "node:url";
 import { CfnOutput, Duration, Stack, Validations } from "aws-cdk-lib";
 import type { ICertificate } from "aws-cdk-lib/aws-certificatemanager";
 import type * as cloudfront from "aws-cdk-lib/aws-cloudfront";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
-import * as iam from "aws-cdk-lib/aws-iam";
-import * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import type * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3n from "aws-cdk-lib/aws-s3-notifications";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
+import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { checkAlarmEmail, FeedAlarms } from "./alarms.ts";
 import { createFeedsDistribution } from "./distribution.ts";
+import {
+  CONTENT_PREFIX,
+  createFunction,
+  FEEDS_PREFIX,
+  type FunctionOptions,
+  grantList,
+  grantObjects,
+  HANDLERS_DIR,
+  STATE_PREFIX,
+} from "./functions.ts";
 import { type FeedSiteProps, validatedSiteSettings } from "./site-settings.ts";
+import { WHOLE_SITE_LIFECYCLE_RULES, WholeSiteRuns } from "./whole-site.ts";
 
+export { CONTENT_PREFIX, FEEDS_PREFIX, FUNCTION_RUNTIME, STATE_PREFIX } from "./functions.ts";
 export type { FeedAuthorProps, FeedSiteProps } from "./site-settings.ts";
-
-/** Key prefix editors upload articles under; the only prefix that triggers a regeneration. */
-export const CONTENT_PREFIX = "content/";
-/** Key prefix of the published feeds; the only prefix CloudFront may read. */
-export const FEEDS_PREFIX = "feeds/";
-/** Key prefix of the publisher's private state (never served). */
-export const STATE_PREFIX = "_state/";
 
 /**
  * Timeouts and memory, sized from BENCHMARKS.md (10,000 articles on moto): one regeneration
@@ -40,10 +43,6 @@ export const FUNCTION_SIZING = {
   reconcile: { timeout: Duration.minutes(5), memorySize: 1024 },
 } as const;
 
-/** Lambda runtime of both functions; the esbuild target below must follow it. */
-export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
-const ESBUILD_TARGET = "node22";
-
 /** How many S3 events one regeneration may take, and how long Lambda waits to fill a batch. */
 const BATCH_SIZE = 100;
 const MAX_BATCHING_WINDOW = Duration.seconds(5);
@@ -51,9 +50,6 @@ const MAX_BATCHING_WINDOW = Duration.seconds(5);
 const QUEUE_VISIBILITY = Duration.seconds(
   6 * FUNCTION_SIZING.regenerate.timeout.toSeconds() + MAX_BATCHING_WINDOW.toSeconds(),
 );
-
-const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
-const HANDLERS_DIR = fileURLToPath(new URL("../functions/handlers/", import.meta.url));
 
 /** Properties of a {@link FeedPublisher}. */
 export interface FeedPublisherProps {
@@ -97,6 +93,16 @@ export interface FeedPublisherProps {
    * @default - none: subscribe to the topic (output `AlarmTopicArn`) yourself
    */
   readonly alarmEmail?: string;
+  /**
+   * Children each Distributed Map of a whole-site run runs at once (1–10000).
+   * @default 100
+   */
+  readonly wholeSiteConcurrency?: number;
+  /**
+   * Articles listed per shuffle child of a whole-site run (1–100000).
+   * @default 2000
+   */
+  readonly shuffleBatchSize?: number;
 }
 
 /**
@@ -106,7 +112,8 @@ export interface FeedPublisherProps {
  * functions/handlers.
  *
  * Stack outputs are named `RssFeedUrl`, `AtomFeedUrl`, `JsonFeedUrl`, `BucketName`,
- * `ContentPrefix`, `DeadLetterQueueUrl` and `AlarmTopicArn`, so use one FeedPublisher per stack.
+ * `ContentPrefix`, `DeadLetterQueueUrl`, `AlarmTopicArn` and `WholeSiteStateMachineArn`, so use one
+ * FeedPublisher per stack.
  */
 export class FeedPublisher extends Construct {
   /** The bucket holding `content/`, `feeds/` and `_state/`. */
@@ -127,6 +134,10 @@ export class FeedPublisher extends Construct {
   public readonly regenerateFunction: nodejs.NodejsFunction;
   /** Scheduled full rebuild. */
   public readonly reconcileFunction: nodejs.NodejsFunction;
+  /** Whole-site map/reduce runs, which Regenerate and Reconcile start. */
+  public readonly wholeSite: WholeSiteRuns;
+  /** The state machine of `wholeSite`. */
+  public readonly stateMachine: sfn.StateMachine;
   /** Serves `feeds/` only. */
   public readonly distribution: cloudfront.Distribution;
   /** Domain the feeds are served from: `domainName` or the distribution's domain. */
@@ -169,6 +180,7 @@ export class FeedPublisher extends Construct {
           expiredObjectDeleteMarker: true,
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
+        ...WHOLE_SITE_LIFECYCLE_RULES,
       ],
     });
 
@@ -208,11 +220,20 @@ export class FeedPublisher extends Construct {
       SITE_CONFIG: stack.toJsonString({ ...siteSettings, feedsUrl }),
     };
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.wholeSite = new WholeSiteRuns(this, "WholeSite", {
+      bucket: this.bucket,
+      environment,
+      logRetention,
+      concurrency: props.wholeSiteConcurrency,
+      shuffleBatchSize: props.shuffleBatchSize,
+    });
+    this.stateMachine = this.wholeSite.stateMachine;
+    const starterEnvironment = { ...environment, STATE_MACHINE_ARN: this.stateMachine.stateMachineArn };
 
     this.regenerateFunction = this.createFunction("Regenerate", {
       entry: `${HANDLERS_DIR}regenerate.ts`,
       description: "feedpub: regenerate feeds/ after uploads and deletes under content/",
-      environment,
+      environment: starterEnvironment,
       logRetention,
       ...FUNCTION_SIZING.regenerate,
     });
@@ -231,7 +252,7 @@ export class FeedPublisher extends Construct {
     this.reconcileFunction = this.createFunction("Reconcile", {
       entry: `${HANDLERS_DIR}reconcile.ts`,
       description: "feedpub: scheduled full rebuild of feeds/ from content/",
-      environment,
+      environment: starterEnvironment,
       logRetention,
       ...FUNCTION_SIZING.reconcile,
     });
@@ -259,6 +280,7 @@ export class FeedPublisher extends Construct {
         reconcileSchedule,
       },
     });
+    this.wholeSite.watchRuns(this.alarms);
     this.alarmTopic = this.alarms.topic;
     this.deadLetterAlarm = this.alarms.deadLetterAlarm;
 
@@ -273,6 +295,7 @@ export class FeedPublisher extends Construct {
     output("ContentPrefix", `s3://${this.bucket.bucketName}/${CONTENT_PREFIX}`, "Upload articles here");
     output("DeadLetterQueueUrl", this.deadLetterQueue.queueUrl, "S3 events that failed five times");
     output("AlarmTopicArn", this.alarmTopic.topicArn, "SNS topic of every alarm: subscribe to it to be told");
+    output("WholeSiteStateMachineArn", this.stateMachine.stateMachineArn, "State machine of whole-site runs");
     // With a custom domain, the target of its DNS record (CNAME or alias).
     output(
       "DistributionDomainName",
@@ -281,130 +304,27 @@ export class FeedPublisher extends Construct {
     );
   }
 
-  private createFunction(
-    id: string,
-    options: {
-      entry: string;
-      description: string;
-      environment: Record<string, string>;
-      logRetention: logs.RetentionDays;
-      timeout: Duration;
-      memorySize: number;
-    },
-  ): nodejs.NodejsFunction {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, { retention: options.logRetention });
-    // An own role instead of NodejsFunction's default, which attaches the AWSLambdaBasicExecutionRole
-    // managed policy (logs:CreateLogGroup/CreateLogStream/PutLogEvents on every log group).
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
-      description: `feedpub ${id} function`,
-    });
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
-    this.grantBucketAccess(role);
-
-    const fn = new nodejs.NodejsFunction(this, id, {
-      entry: options.entry,
-      handler: "handler",
-      description: options.description,
-      runtime: FUNCTION_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      timeout: options.timeout,
-      memorySize: options.memorySize,
-      role,
-      environment: options.environment,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      logGroup,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
-      bundling: {
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.CJS,
-        target: ESBUILD_TARGET,
-        minify: true,
-        // The runtime provides AWS SDK v3. Bundled and minified, the S3 client alone is 483 KB
-        // (three times the rest) and started only 0–60 ms sooner in the bench (BENCHMARKS.md).
-        externalModules: ["@aws-sdk/*"],
-        // Paths relative to projectRoot, where esbuild runs. feed writes XML through xml-js's
-        // js2xml: our writer replaces it, byte for byte the same and without xml-js's XML parser
-        // and sax (see xml-writer.ts). A shim keeps the YAML writer out: front matter only loads.
-        esbuildArgs: {
-          "--alias:xml-js": "./functions/core/render/xml-writer.ts",
-          "--alias:js-yaml": "./functions/js-yaml-loader.cjs",
-        },
-        logLevel: nodejs.LogLevel.ERROR,
-      },
-    });
-    // Pinned rather than NODEJS_LATEST, so a CDK upgrade never changes the runtime unseen.
-    Validations.of(fn).acknowledge({
-      id: "AwsSolutions-L1",
-      reason: `Runtime pinned to ${FUNCTION_RUNTIME.name} to match the bundle's esbuild target (${ESBUILD_TARGET}); moving it is a deliberate change of FUNCTION_RUNTIME and ESBUILD_TARGET.`,
-    });
-    return fn;
-  }
-
-  /**
-   * Exact S3 actions on exact prefixes. Written as statements rather than grantRead/grantReadWrite,
-   * which add wildcard actions (s3:GetObject*, s3:List*, s3:DeleteObject*, s3:Abort*).
-   */
-  private grantBucketAccess(role: iam.Role): void {
-    const objects = (prefix: string) => this.bucket.arnForObjects(`${prefix}*`);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "ReadContent",
-        actions: ["s3:GetObject"],
-        resources: [objects(CONTENT_PREFIX)],
-      }),
-    );
+  /** A function of the pipeline: its own role and log group, and the pipeline's S3 access. */
+  private createFunction(id: string, options: FunctionOptions): nodejs.NodejsFunction {
+    const fn = createFunction(this, id, options);
+    const grant = (sid: string, actions: string[], prefixes: string[]) =>
+      grantObjects(fn, this.bucket, { sid, actions, prefixes });
+    grant("ReadContent", ["s3:GetObject"], [CONTENT_PREFIX]);
     // The outcome tags editors see on their articles (feedpub-status, feedpub-reason). Reading the
     // tag set first is what keeps the editor's own tags (S3 replaces the whole set) and skips a
     // write when the tags are right already. Tags change no ETag, and s3:ObjectTagging:* events
     // are not among the notifications, so tagging triggers nothing. Current versions only: a
     // version id would need the s3:*ObjectVersionTagging actions.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "TagContent",
-        actions: ["s3:GetObjectTagging", "s3:PutObjectTagging"],
-        resources: [objects(CONTENT_PREFIX)],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "ReadWriteFeedsAndState",
-        actions: ["s3:GetObject", "s3:PutObject"],
-        resources: [objects(FEEDS_PREFIX), objects(STATE_PREFIX)],
-      }),
-    );
+    grant("TagContent", ["s3:GetObjectTagging", "s3:PutObjectTagging"], [CONTENT_PREFIX]);
+    grant("ReadWriteFeedsAndState", ["s3:GetObject", "s3:PutObject"], [FEEDS_PREFIX, STATE_PREFIX]);
     // Deletes: catalog shards no index names any more (the full rebuild collects them), the feeds
     // of a tag no article has any more, and published media whose source was deleted.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "DeleteOldStateAndFeeds",
-        actions: ["s3:DeleteObject"],
-        resources: [objects(`${STATE_PREFIX}catalog/`), objects(FEEDS_PREFIX)],
-      }),
-    );
-    // Without s3:ListBucket, S3 answers 403 instead of 404 for a missing key, and the handler relies
-    // on 404 to recognise deleted articles; the reconcile lists content/. No s3:prefix condition:
-    // a GetObject request carries no prefix, so a conditioned grant would bring the 403s back.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: "ListBucket",
-        actions: ["s3:ListBucket"],
-        resources: [this.bucket.bucketArn],
-      }),
-    );
-    const bucketLogicalId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
-    for (const prefix of [CONTENT_PREFIX, FEEDS_PREFIX, STATE_PREFIX, `${STATE_PREFIX}catalog/`]) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${prefix}*]`,
-        reason: `Object ARNs under ${prefix} in the feedpub bucket: the functions handle any key under this prefix and nothing outside it.`,
-      });
-    }
+    grant("DeleteOldStateAndFeeds", ["s3:DeleteObject"], [`${STATE_PREFIX}catalog/`, FEEDS_PREFIX]);
+    // The reconcile lists content/; both rely on 404 for deleted articles (see grantList).
+    grantList(fn, this.bucket);
+    // They start whole-site runs; reading or stopping executions is not theirs to do.
+    this.stateMachine.grantStartExecution(fn);
+    return fn;
   }
 
   /**

@@ -96,8 +96,9 @@ describe("FeedPublisher (default domain)", () => {
   let names: Record<string, string>;
 
   beforeAll(() => {
-    // Prepare: one synth for the whole file (esbuild bundles both handlers here). cdk-nag runs
-    // as a validation plugin, so any unacknowledged finding makes this synth throw.
+    // Prepare: one synth for the whole file (esbuild bundles all six handlers here, so it gets
+    // more than the default hook timeout). cdk-nag runs as a validation plugin, so any
+    // unacknowledged finding makes this synth throw.
     app = new App({ context: APP_CONTEXT });
     stack = new Stack(app, "Test");
     publisher = new FeedPublisher(stack, "FeedPublisher", { site: SITE, itemLimit: 20 });
@@ -111,12 +112,13 @@ describe("FeedPublisher (default domain)", () => {
       [logicalIdOf(stack, publisher.distribution)]: "distribution",
       [logicalIdOf(stack, publisher.regenerateFunction)]: "regenerate",
       [logicalIdOf(stack, publisher.reconcileFunction)]: "reconcile",
+      [logicalIdOf(stack, publisher.stateMachine)]: "wholeSite",
       [stack.getLogicalId(publisher.regenerateFunction.logGroup.node.defaultChild as CfnRole)]:
         "regenerateLogs",
       [stack.getLogicalId(publisher.reconcileFunction.logGroup.node.defaultChild as CfnRole)]:
         "reconcileLogs",
     };
-  });
+  }, 180_000);
 
   const resourcesOfType = (type: string): [string, Json][] =>
     Object.entries(template.findResources(type)).map(([id, r]) => [id, r as Json]);
@@ -381,6 +383,9 @@ describe("FeedPublisher (default domain)", () => {
           "Test-QueueAge",
           "Test-PublishScheduleFailed",
           "Test-ReconcileRunFailed",
+          "Test-WholeSiteRunFailed",
+          "Test-WholeSiteRunTimedOut",
+          "Test-WholeSiteRunAborted",
         ].sort(),
       );
       for (const [name, alarm] of Object.entries(alarms)) {
@@ -536,13 +541,14 @@ describe("FeedPublisher (default domain)", () => {
       },
     );
 
-    it.each(cases)("%s: environment is exactly BUCKET_NAME and SITE_CONFIG", (_, fn) => {
+    it.each(cases)("%s: environment is exactly BUCKET_NAME, SITE_CONFIG and STATE_MACHINE_ARN", (_, fn) => {
       const props = propsOf(
         template.findResources("AWS::Lambda::Function")[logicalIdOf(stack, fn())] as Json,
       );
       const variables = (props.Environment as Json).Variables as Json;
-      expect(Object.keys(variables).sort()).toEqual(["BUCKET_NAME", "SITE_CONFIG"]);
+      expect(Object.keys(variables).sort()).toEqual(["BUCKET_NAME", "SITE_CONFIG", "STATE_MACHINE_ARN"]);
       expect(variables.BUCKET_NAME).toEqual({ Ref: logicalIdOf(stack, publisher.bucket) });
+      expect(variables.STATE_MACHINE_ARN).toEqual({ Ref: logicalIdOf(stack, publisher.stateMachine) });
 
       // The settings as given (the handlers parse them, so the written form, not the parsed one).
       const siteConfig = JSON.parse(render(variables.SITE_CONFIG, names));
@@ -567,7 +573,8 @@ describe("FeedPublisher (default domain)", () => {
     });
 
     it("keeps 30 days of logs by default", () => {
-      template.resourceCountIs("AWS::Logs::LogGroup", 2);
+      // Regenerate, Reconcile, the four whole-site stages and the state machine.
+      template.resourceCountIs("AWS::Logs::LogGroup", 7);
       template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
     });
 
@@ -732,6 +739,7 @@ describe("FeedPublisher (default domain)", () => {
           "sqs:GetQueueAttributes queue.Arn",
           "sqs:GetQueueUrl queue.Arn",
           "sqs:ReceiveMessage queue.Arn",
+          "states:StartExecution wholeSite",
         ].sort(),
       );
     });
@@ -739,7 +747,12 @@ describe("FeedPublisher (default domain)", () => {
     it("reconcile: exact S3 prefixes and its log group", () => {
       // biome-ignore lint/style/noNonNullAssertion: the construct always passes a role
       expect(grantsOf(publisher.reconcileFunction.role!)).toEqual(
-        [...s3Grants, "logs:CreateLogStream reconcileLogs.Arn", "logs:PutLogEvents reconcileLogs.Arn"].sort(),
+        [
+          ...s3Grants,
+          "logs:CreateLogStream reconcileLogs.Arn",
+          "logs:PutLogEvents reconcileLogs.Arn",
+          "states:StartExecution wholeSite",
+        ].sort(),
       );
     });
   });
@@ -978,8 +991,12 @@ describe("FeedPublisher (custom domain)", () => {
   let stack: Stack;
 
   beforeAll(() => {
-    // The CloudFormation schema validation already ran on the first synth; skip it here.
-    const app = new App({ context: APP_CONTEXT, builtinCloudFormationValidation: false });
+    // The CloudFormation schema validation already ran on the first synth, and so did the
+    // bundling of every function; skip both here.
+    const app = new App({
+      context: { ...APP_CONTEXT, "aws:cdk:bundling-stacks": [] },
+      builtinCloudFormationValidation: false,
+    });
     stack = new Stack(app, "Custom");
     new FeedPublisher(stack, "FeedPublisher", {
       site: { title: "Custom", url: "https://example.org/", hub: "https://hub.example.org/" },
@@ -997,7 +1014,7 @@ describe("FeedPublisher (custom domain)", () => {
     template = Template.fromStack(stack);
   });
 
-  it("passes the WebSub hub to both functions, checked like every site setting", () => {
+  it("passes the WebSub hub to every function, checked like every site setting", () => {
     const withHub = template.findResources("AWS::Lambda::Function", {
       Properties: {
         Environment: {
@@ -1005,7 +1022,8 @@ describe("FeedPublisher (custom domain)", () => {
         },
       },
     });
-    expect(Object.keys(withHub)).toHaveLength(2);
+    // Regenerate, Reconcile and the four whole-site stages.
+    expect(Object.keys(withHub)).toHaveLength(6);
     const bad = new Stack(new App({ context: APP_CONTEXT }), "BadHub");
     expect(
       () =>
@@ -1049,7 +1067,7 @@ describe("FeedPublisher (custom domain)", () => {
       )
       .filter((value) => value !== undefined)
       .map((value) => render(value, {}));
-    expect(configs).toHaveLength(2);
+    expect(configs).toHaveLength(6);
     for (const config of configs) {
       expect(config).not.toContain("itemLimit");
       expect(
