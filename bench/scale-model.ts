@@ -29,7 +29,7 @@ import type { RequestKind } from "./model-latency.ts";
 import { ModelStorage } from "./model-storage.ts";
 
 export const CONCURRENCY = 100;
-const NOW = new Date("2026-12-01T00:00:00Z");
+const NOW = new Date("2026-12-15T00:00:00Z");
 
 export interface StageFigures {
   readonly children: number;
@@ -184,8 +184,9 @@ async function oneUpload(
   articles: number,
   kind: "bare" | "tagged",
 ) {
-  const date = "2026-11-30T12:00:00.000Z";
-  const key = `${kind === "bare" ? "world" : "tech"}/2026/11/new-${kind}.md`;
+  // In the month still open: on no archive page yet.
+  const date = "2026-12-14T12:00:00.000Z";
+  const key = `${kind === "bare" ? "world" : "tech"}/2026/12/new-${kind}.md`;
   let body = `---\ntitle: "A new article"\ndate: ${date}\n---\nNew.\n`;
   if (kind === "tagged") {
     const copied = await stores.content.get(stores.content.keyOf(Math.floor(articles / 2)));

@@ -24,8 +24,12 @@ export interface ArchiveOutcome {
 }
 
 const MD5_ETAG = /^"[0-9a-f]{32}"$/;
-/** Archive pages made at once by the reduce: memory holds this many pages. */
+/**
+ * Archive pages made at once by the reduce: memory holds this many pages, and no more of the
+ * groups' parts than MONTH_BYTES_AT_ONCE (a page takes a few times its parts' bytes to render).
+ */
 const MONTHS_AT_ONCE = 4;
+const MONTH_BYTES_AT_ONCE = 48 * 1024 * 1024;
 
 /**
  * Every archive page of the run, one month at a time (so memory holds one page): its members
@@ -53,7 +57,9 @@ export async function writeArchive(
   const sorted = [...months];
   // Months in parallel, a few at a time (each holds one page): a page's link to the page before
   // it is known from the list of months, not from rendering that page.
-  await forEachLimited(sorted, MONTHS_AT_ONCE, async ([month, keys], i) => {
+  const largest = Math.max(1, ...sorted.map(([, parts]) => parts.bytes));
+  const atOnce = Math.max(1, Math.min(MONTHS_AT_ONCE, Math.floor(MONTH_BYTES_AT_ONCE / largest)));
+  await forEachLimited(sorted, atOnce, async ([month, { keys }], i) => {
     const before = sorted[i - 1]?.[0];
     const { members, rendered } = await monthMembers(stores.output, keys);
     const page = await renderLoading(stores.content, (sources) =>

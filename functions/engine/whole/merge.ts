@@ -58,18 +58,22 @@ export async function mergeCandidates(
   };
 }
 
-/** The archive months the groups found, each with the keys of its parts. */
-export async function monthParts(output: Storage, run: string): Promise<Map<string, string[]>> {
+/** The archive months the groups found, each with the keys of its parts and their bytes. */
+export async function monthParts(
+  output: Storage,
+  run: string,
+): Promise<Map<string, { keys: string[]; bytes: number }>> {
   const folder = monthsFolder(run);
-  const months = new Map<string, string[]>();
+  const months = new Map<string, { keys: string[]; bytes: number }>();
   for await (const info of output.list(folder)) {
     const month = info.key.slice(folder.length, folder.length + 7);
-    let keys = months.get(month);
-    if (!keys) {
-      keys = [];
-      months.set(month, keys);
+    let parts = months.get(month);
+    if (!parts) {
+      parts = { keys: [], bytes: 0 };
+      months.set(month, parts);
     }
-    keys.push(info.key);
+    parts.keys.push(info.key);
+    parts.bytes += info.size;
   }
   return new Map([...months].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
