@@ -43,8 +43,8 @@ function bundleIsFresh() {
 }
 
 /**
- * Runs package.json's compile script into a private folder, then moves the chunks and, last, the
- * entry into dist/: each rename is atomic and chunks are named by their content, so a feedpub
+ * Runs package.json's compile script into a private folder, then moves the chunks, the worker
+ * entry and, last, the CLI's entry into dist/: each rename is atomic and chunks are named by their content, so a feedpub
  * starting meanwhile (tests start many at once) loads the old bundle or the new one, never half.
  */
 function refreshBundle() {
@@ -68,6 +68,9 @@ function refreshBundle() {
     mkdirSync(join(distDir, "chunks"), { recursive: true });
     for (const name of existsSync(chunks) ? readdirSync(chunks) : [])
       renameSync(join(chunks, name), join(distDir, "chunks", name));
+    // Other entries (the whole-site group worker) before the CLI's own, which is moved last.
+    for (const name of readdirSync(work))
+      if (name.endsWith(".mjs") && name !== "feedpub.mjs") renameSync(join(work, name), join(distDir, name));
     renameSync(join(work, "feedpub.mjs"), dist);
   } catch {
     // Any failure leaves the old bundle (or none) in place; tsx runs the sources below.

@@ -143,8 +143,13 @@ async function contentFolderMissing(values: Values): Promise<boolean> {
 }
 
 /** In the bundle (dist/feedpub.mjs) the group worker of a whole-site run is dist/group-worker.mjs. */
-function workerCode(): { workerUrl?: URL } {
-  return import.meta.url.endsWith(".ts") ? {} : { workerUrl: new URL("./group-worker.mjs", import.meta.url) };
+function workerCode(): { workerUrl?: URL; mapReduceMin?: number } {
+  // FEEDPUB_MAP_REDUCE_MIN moves the threshold (the bench compares both ways on one site).
+  const min = Number(process.env.FEEDPUB_MAP_REDUCE_MIN);
+  return {
+    ...(import.meta.url.endsWith(".ts") ? {} : { workerUrl: new URL("./group-worker.mjs", import.meta.url) }),
+    ...(Number.isInteger(min) && min > 0 ? { mapReduceMin: min } : {}),
+  };
 }
 
 async function runBuild(config: SiteConfig, values: Values, cache?: ArticleCache): Promise<PublishReport> {

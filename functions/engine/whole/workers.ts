@@ -45,8 +45,11 @@ export function workerGroups(
         transferList: [content.port2, output.port2],
       });
       try {
-        for (let group = queue.shift(); group !== undefined; group = queue.shift())
-          options.onGroup?.(await ask(worker, group));
+        for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
+          // Asked first: `onGroup?.(await ask())` would skip the work when no one listens.
+          const cost = await ask(worker, group);
+          options.onGroup?.(cost);
+        }
       } finally {
         await worker.terminate();
         stopContent();
