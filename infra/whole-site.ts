@@ -175,7 +175,8 @@ export class WholeSiteRuns extends Construct {
       // Only what the shuffle reads: the listing also carries LastModified and StorageClass.
       itemSelector: {
         Key: sfn.JsonPath.stringAt("$$.Map.Item.Value.Key"),
-        ETag: sfn.JsonPath.stringAt("$$.Map.Item.Value.ETag"),
+        // The ItemReader names S3's ETag "Etag" in each listed item.
+        ETag: sfn.JsonPath.stringAt("$$.Map.Item.Value.Etag"),
         Size: sfn.JsonPath.numberAt("$$.Map.Item.Value.Size"),
       },
       itemBatcher: new sfn.ItemBatcher({

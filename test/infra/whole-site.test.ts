@@ -146,7 +146,7 @@ describe("whole-site state machine (defaults)", () => {
     // Key, ETag and Size only: less payload per batch.
     expect(asl.States.Shuffle?.ItemSelector).toEqual({
       "Key.$": "$$.Map.Item.Value.Key",
-      "ETag.$": "$$.Map.Item.Value.ETag",
+      "ETag.$": "$$.Map.Item.Value.Etag",
       "Size.$": "$$.Map.Item.Value.Size",
     });
     expect(childStates(asl.States.Shuffle)).toMatchObject([

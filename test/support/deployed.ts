@@ -70,9 +70,17 @@ export async function deployedFunction(
     throw new Error(`no ${name} function with an asset in the template`);
   const variables = ((entry.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables ??
     {}) as Record<string, unknown>;
+  // The whole-site state machine cannot run here: without its ARN the function does what a stack
+  // without it would (test/support/state-machine-driver.ts runs the state machine's part).
+  const isMachine = (value: unknown) =>
+    template.Resources[(value as { Ref?: string })?.Ref ?? ""]?.Type === "AWS::StepFunctions::StateMachine";
   return {
     bundle: join(outDir, entry.Metadata["aws:asset:path"], "index.js"),
-    environment: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, resolve(value)])),
+    environment: Object.fromEntries(
+      Object.entries(variables)
+        .filter(([, value]) => !isMachine(value))
+        .map(([key, value]) => [key, resolve(value)]),
+    ),
   };
 }
 

@@ -277,9 +277,14 @@ function report(input: ReportInput): PublishReport {
     archived,
     waiting: Math.max(0, isPublic - archived - inFeedOpen),
     problems,
-    held: results.flatMap((result) => result.held).sort((a, b) => comparePaths(a.file, b.file)),
-    written: [...media.written, ...archive.written, ...written.written],
-    unchanged: [...archive.unchanged, ...written.unchanged],
+    // Held-back dates came through JSON: Dates again, as a rebuild reports them.
+    held: results
+      .flatMap((result) => result.held)
+      .map((held) => (held.until === undefined ? held : { ...held, until: new Date(held.until) }))
+      .sort((a, b) => comparePaths(a.file, b.file)),
+    // As a rebuild lists them: media, then the plan's files (main feed first), then the pages.
+    written: [...media.written, ...written.written, ...archive.written.sort(comparePaths)],
+    unchanged: [...written.unchanged, ...archive.unchanged.sort(comparePaths)],
     retries: input.retries,
     ...(next ? { nextChange: next } : {}),
     tags: { outcomes: [] },
