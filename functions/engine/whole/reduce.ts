@@ -144,9 +144,11 @@ function earliest(planned: number | undefined, results: readonly GroupResult[]):
 
 /** The head with the main feed's next change over every article, as a rebuild plans it. */
 function withDue(head: FeedIndex, results: readonly GroupResult[]): FeedIndex {
-  const { nextChange: _old, ...rest } = head;
   const nextChange = earliest(head.nextChange, results);
-  return nextChange === undefined ? rest : { ...rest, nextChange };
+  // In place, so the head serialises with its keys in the order a rebuild gives them.
+  if (nextChange !== undefined) return { ...head, nextChange };
+  const { nextChange: _none, ...rest } = head;
+  return rest;
 }
 
 /** The archive pages as the reduce made them, as the archive family's part of the plan. */
