@@ -30,7 +30,9 @@ import {
 } from "../test/support/moto.ts";
 import { adversarialSection } from "./adversarial.ts";
 import { generateCorpus, seedBody } from "./corpus.ts";
+import { localSection } from "./local-memory.ts";
 import { reconcileSection } from "./reconcile.ts";
+import { scaleSection } from "./scale-model.ts";
 import { seedBucket } from "./seed-bucket.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
@@ -622,6 +624,8 @@ async function main(): Promise<void> {
     log("7. a reconcile with nothing changed");
     await reconcileSection(lines, { articles: BUCKET_ARTICLES, log });
   }
+  if (runs(8)) await scaleSection(lines, QUICK ? [10_000] : [100_000, 1_000_000], 2, log);
+  if (runs(9)) await localSection(lines, QUICK ? 10_000 : 100_000, log);
   if (runs(6)) {
     log("6. adversarial corpus, one article at a time");
     await adversarialSection(lines, { quick: QUICK, out: join(WORK, "adversarial.json"), log });
