@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/local-memory.ts [--articles 100000]
  */
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -26,7 +26,7 @@ export interface LocalFigures {
 function build(site: string, env: Record<string, string>): { ms: number; rssMb: number } {
   const out = join(site, "out");
   const started = performance.now();
-  const report = execFileSync(
+  const result = spawnSync(
     "/usr/bin/time",
     [
       "-f",
@@ -45,7 +45,9 @@ function build(site: string, env: Record<string, string>): { ms: number; rssMb: 
     { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"], maxBuffer: 64 * 1024 * 1024 },
   );
   const ms = performance.now() - started;
-  const kb = Number(report.toString().trim().split("\n").pop());
+  const stderr = result.stderr.toString().trim();
+  if (result.status !== 0) throw new Error(`feedpub build failed: ${stderr.slice(-2000)}`);
+  const kb = Number(stderr.split("\n").pop());
   return { ms, rssMb: kb / 1024 };
 }
 
