@@ -7,7 +7,6 @@ import { mediaKeyOf, mediaType } from "../../core/media.ts";
 import type { Storage } from "../../storage/port.ts";
 import { forEachLimited, READ_CONCURRENCY } from "../concurrency.ts";
 import { pageMonthOf, renderArchivePage } from "../families/archive.ts";
-import { FAMILIES } from "../families/registry.ts";
 import { mediaSizesOf } from "../media-sync.ts";
 import { Needs } from "../needs.ts";
 import { readListed, UNREADABLE } from "../observe.ts";
@@ -34,6 +33,7 @@ import {
 } from "../store.ts";
 import type { Stores } from "../stores.ts";
 import { candidatesKey, groupResultKey, listFolder, monthPartKey, type RunManifest } from "./layout.ts";
+import { addToFeeds } from "./merge.ts";
 import { listKeys, readManifest, requireJson, writeJson } from "./parts.ts";
 import { type GroupPlan, groupPlanKey } from "./plan.ts";
 import type { ListRow } from "./shuffle.ts";
@@ -240,20 +240,9 @@ function renderUnion(
 /** Every feed's members in the group ("" for the main feed): publishable entries only. */
 function feedPools(config: SiteConfig, entries: Catalog): Map<string, Record<string, IndexEntry>> {
   const pools = new Map<string, Record<string, IndexEntry>>();
-  const add = (feed: string, path: string, entry: IndexEntry) => {
-    let pool = pools.get(feed);
-    if (!pool) {
-      pool = {};
-      pools.set(feed, pool);
-    }
-    pool[path] = entry;
-  };
   for (const path in entries) {
     const entry = entries[path] as IndexEntry;
-    if (!publishable(entry)) continue;
-    add("", path, entry);
-    for (const family of FAMILIES)
-      for (const key of family.memberships?.(entry, path, config) ?? []) add(key, path, entry);
+    if (publishable(entry)) addToFeeds(pools, config, path, entry);
   }
   return pools;
 }

@@ -28,19 +28,8 @@ export async function mergeCandidates(
   for (let group = 0; group < groups; group++) {
     const part = await requireJson<EntriesPart>(output, candidatesKey(run, group));
     const touched = new Set<string>();
-    const add = (feed: string, path: string, entry: IndexEntry) => {
-      let pool = pools.get(feed);
-      if (!pool) {
-        pool = {};
-        pools.set(feed, pool);
-      }
-      pool[path] = entry;
-      touched.add(feed);
-    };
     for (const [path, entry] of Object.entries(decodeRows(part.rows))) {
-      add("", path, entry);
-      for (const family of FAMILIES)
-        for (const key of family.memberships?.(entry, path, config) ?? []) add(key, path, entry);
+      for (const feed of addToFeeds(pools, config, path, entry)) touched.add(feed);
       const item = part.rendered[path];
       if (item) rendered.set(path, item);
     }
@@ -56,6 +45,29 @@ export async function mergeCandidates(
     union: Object.fromEntries(Object.entries(union).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     rendered,
   };
+}
+
+/**
+ * Adds a publishable entry to the pool of every feed it belongs to ("" for the main feed, then
+ * each keyed family's feeds); returns those feeds' keys.
+ */
+export function addToFeeds(
+  pools: Map<string, Record<string, IndexEntry>>,
+  config: SiteConfig,
+  path: string,
+  entry: IndexEntry,
+): string[] {
+  const feeds = [""];
+  for (const family of FAMILIES) feeds.push(...(family.memberships?.(entry, path, config) ?? []));
+  for (const feed of feeds) {
+    let pool = pools.get(feed);
+    if (!pool) {
+      pool = {};
+      pools.set(feed, pool);
+    }
+    pool[path] = entry;
+  }
+  return feeds;
 }
 
 /** The archive months the groups found, each with the keys of its parts and their bytes. */
