@@ -69,8 +69,13 @@ export async function startWholeSite(
   return run;
 }
 
+/**
+ * Whether the stored head is kept (with the claim added): any readable one. A head of an earlier
+ * layout is kept too, since it holds the first-seen dates the run's groups read; uploads only
+ * leave notes under it (see applyChanges), as under a blind claim.
+ */
 function usable(loaded: LoadedIndex): boolean {
-  return (loaded.state === "ok" || loaded.state === "settings-changed") && !loaded.legacy;
+  return loaded.state === "ok" || loaded.state === "settings-changed";
 }
 
 /** The stored head's bytes with the run's mark: nothing else of it changes. */
