@@ -11,12 +11,14 @@ export async function seedBody(): Promise<string> {
 
 /**
  * Writes `count` seed-shaped Markdown articles (YAML front matter, ~4.5 KB of paragraphs) into
- * `dir`, spread over sections, with dates one hour apart. Deterministic for a given count.
+ * `dir`, spread over sections, with dates one hour apart: from 2020-01-01 on, or ending an hour
+ * before `until` (so that none is scheduled). Deterministic for a given count.
  */
 export async function generateCorpus(
   dir: string,
   count: number,
   seedPath = "content/000_4dbd7126f40f73dd.txt",
+  until?: Date,
 ): Promise<void> {
   const seed = await readFile(seedPath, "utf8");
   const [, ...rest] = seed.split("\n");
@@ -24,7 +26,7 @@ export async function generateCorpus(
   await rm(dir, { recursive: true, force: true });
   const sections = ["news", "analysis", "features", "opinion"];
   for (const section of sections) await mkdir(join(dir, section), { recursive: true });
-  const start = Date.UTC(2020, 0, 1);
+  const start = until ? until.getTime() - count * 3_600_000 : Date.UTC(2020, 0, 1);
   const writes: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
     const date = new Date(start + i * 3_600_000).toISOString();

@@ -10,7 +10,6 @@
  */
 
 import { parseArgs } from "node:util";
-import { getHeapStatistics } from "node:v8";
 import { parseConfig, type SiteConfig } from "../functions/core/config.ts";
 import { applyChanges } from "../functions/engine/apply.ts";
 import { forEachLimited } from "../functions/engine/concurrency.ts";
@@ -20,15 +19,24 @@ import { groupCountFor, SHUFFLE_GROUPS } from "../functions/engine/whole/layout.
 import { SHUFFLE_BATCH } from "../functions/engine/whole/local.ts";
 import { planGroups } from "../functions/engine/whole/plan.ts";
 import { reconcileLarge } from "../functions/engine/whole/reconcile-diff.ts";
-import { reduceRun } from "../functions/engine/whole/reduce.ts";
 import { type ListedItem, shuffleBatch } from "../functions/engine/whole/shuffle.ts";
 import { startWholeSite } from "../functions/engine/whole/start.ts";
-import { type GroupCost, workerGroups } from "../functions/engine/whole/workers.ts";
+import {
+  type GroupCost,
+  type ReduceCost,
+  workerGroups,
+  workerReduce,
+} from "../functions/engine/whole/workers.ts";
 import { GeneratedContent } from "./model-content.ts";
 import type { RequestKind } from "./model-latency.ts";
 import { ModelStorage } from "./model-storage.ts";
 
 export const CONCURRENCY = 100;
+/**
+ * Each worker thread's old-generation heap limit: a 1,024 MB Lambda less what the runtime, the
+ * SDK, the code and V8's young generation take besides (a one-article Regenerate is 168 MB in all, section 5).
+ */
+export const HEAP_MB = 800;
 const NOW = new Date("2026-12-15T00:00:00Z");
 
 export interface StageFigures {
@@ -118,28 +126,28 @@ export async function scaleModel(
     await shuffleBatch(stores, { run, items });
     shuffleMs.push(performance.now() - started);
   });
-  let started = performance.now();
+  const started = performance.now();
   const planned = await planGroups(output, run);
   const planMs = performance.now() - started;
   log(`  groups: ${planned.groupIds.length} children in ${threads} worker threads`);
   const costs: GroupCost[] = [];
   await workerGroups(stores, config, {
     threads,
+    heapMb: HEAP_MB,
     onGroup: (cost) => {
       costs.push(cost);
       if (costs.length % 16 === 0) log(`    ${costs.length}/${planned.groupIds.length} groups`);
     },
   })(run, planned.groupIds);
-  log("  reduce");
-  const base = getHeapStatistics().used_heap_size;
-  let peak = base;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, getHeapStatistics().used_heap_size);
-  }, 20);
-  started = performance.now();
-  await reduceRun(stores, config, run, { now: NOW });
-  const reduceMs = performance.now() - started;
-  clearInterval(sampler);
+  log(`  reduce, in a worker thread limited to a ${HEAP_MB} MB heap`);
+  let reduceCost: ReduceCost = { ms: 0, peak: 0 };
+  await workerReduce(stores, config, {
+    heapMb: HEAP_MB,
+    onReduce: (cost) => {
+      reduceCost = cost;
+    },
+  })(run, { now: NOW });
+  const reduceMs = reduceCost.ms;
   const requests = { ...content.counts() };
   for (const [kind, n] of Object.entries(output.counts())) requests[kind as RequestKind] += n;
   let stateBytes = 0;
@@ -163,7 +171,7 @@ export async function scaleModel(
     group: { children: costs.length, ms: costs.map((c) => c.ms), peaks: costs.map((c) => c.peak) },
     planMs,
     reduceMs,
-    reducePeak: peak - base,
+    reducePeak: reduceCost.peak,
     wallMs,
     requests,
     stateBytes,

@@ -12,7 +12,6 @@ import {
   type ArticleCache,
   CONTENT_PREFIX,
   type PublishReport,
-  publishAll,
   publishSite,
   readArticle,
 } from "../engine/publish.ts";
@@ -143,10 +142,23 @@ async function contentFolderMissing(values: Values): Promise<boolean> {
 }
 
 /** In the bundle (dist/feedpub.mjs) the group worker of a whole-site run is dist/group-worker.mjs. */
-function workerCode(): { workerUrl?: URL; mapReduceMin?: number } {
+function workerCode(): {
+  workerUrl?: URL;
+  mapReduceMin?: number;
+  threads?: number;
+  heapMb?: number;
+  reduceHeapMb?: number;
+} {
   // FEEDPUB_MAP_REDUCE_MIN moves the threshold (the bench compares both ways on one site).
   const min = Number(process.env.FEEDPUB_MAP_REDUCE_MIN);
+  const threads = Number(process.env.FEEDPUB_THREADS);
+  const heap = Number(process.env.FEEDPUB_WORKER_HEAP_MB);
   return {
+    ...(Number.isInteger(threads) && threads > 0 ? { threads } : {}),
+    ...(Number.isInteger(heap) && heap > 0 ? { heapMb: heap } : {}),
+    ...(Number(process.env.FEEDPUB_REDUCE_HEAP_MB) > 0
+      ? { reduceHeapMb: Number(process.env.FEEDPUB_REDUCE_HEAP_MB) }
+      : {}),
     ...(import.meta.url.endsWith(".ts") ? {} : { workerUrl: new URL("./group-worker.mjs", import.meta.url) }),
     ...(Number.isInteger(min) && min > 0 ? { mapReduceMin: min } : {}),
   };

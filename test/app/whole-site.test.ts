@@ -16,7 +16,7 @@ import { runGroup } from "../../functions/engine/whole/group.ts";
 import type * as Layout from "../../functions/engine/whole/layout.ts";
 import { type GroupRunner, publishWholeSite } from "../../functions/engine/whole/local.ts";
 import { publishSite } from "../../functions/engine/whole/site.ts";
-import type { GroupCost } from "../../functions/engine/whole/workers.ts";
+import type { GroupCost, ReduceCost } from "../../functions/engine/whole/workers.ts";
 import { FsStorage } from "../../functions/storage/fs-storage.ts";
 import { mixedSite } from "../support/mixed-site.ts";
 import { mulberry32 } from "../support/random.ts";
@@ -215,6 +215,44 @@ describe("whole-site map/reduce reports and entry points", () => {
     // `options.onGroup?.(await ask(worker, group))` short-circuited without a listener: the
     // workers were never asked and the reduce found no group results (fixed in bbd350f).
     await publishSite({ content, output: folder("b"), config, now: NOW, threads: 2, mapReduceMin: 1 });
+    await expectSameTrees("a", ["b"]);
+  });
+
+  it("runs the reduce in a worker thread of its own, and reports what it cost", async () => {
+    const content = folder("content");
+    await writeFiles(content, mixedSite(150, 8, NOW.getTime()));
+    const reference = await publishAll({ content, output: folder("a"), config, now: NOW });
+    const reduces: ReduceCost[] = [];
+    const report = await publishSite({
+      content,
+      output: folder("b"),
+      config,
+      now: NOW,
+      threads: 1,
+      mapReduceMin: 1,
+      heapMb: 256,
+      reduceHeapMb: 256,
+      onReduce: (cost) => reduces.push(cost),
+    });
+    expect(reduces).toHaveLength(1);
+    expect(reduces[0]?.ms).toBeGreaterThan(0);
+    expect(reduces[0]?.peak).toBeGreaterThan(0);
+    // The report crossed from the worker (structured clone keeps its Dates).
+    expect(reportOutcome(report)).toEqual(reportOutcome(reference));
+    await expectSameTrees("a", ["b"]);
+  });
+
+  it("a worker that runs out of its heap limit fails the build, naming its stage", async () => {
+    const content = folder("content");
+    await writeFiles(content, mixedSite(60, 9, NOW.getTime()));
+    // 4 MB cannot hold even the worker's code: the group's worker dies of it.
+    await expect(
+      publishSite({ content, output: folder("b"), config, now: NOW, threads: 1, mapReduceMin: 1, heapMb: 4 }),
+    ).rejects.toThrow(/^group 0: .*memory limit/);
+    // The run's partial results were removed; the next build (without the limit) publishes.
+    expect(await folder("b").get("feeds/rss.xml")).toBeUndefined();
+    await publishSite({ content, output: folder("b"), config, now: NOW, threads: 1, mapReduceMin: 1 });
+    await publishAll({ content, output: folder("a"), config, now: NOW });
     await expectSameTrees("a", ["b"]);
   });
 

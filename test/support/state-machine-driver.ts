@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { type Deployed, deployedFunction, invokeFresh } from "./deployed.ts";
+import { type Deployed, deployedFunction, type Invocation, invokeFresh } from "./deployed.ts";
 
 /** Where the bundles' SDK clients are sent, and with which fake credentials. */
 export interface DriverAws {
@@ -58,6 +58,8 @@ export interface DrivenRun {
 type Resource = { Type: string; Metadata?: Record<string, string>; Properties: Record<string, unknown> };
 type Template = { Resources: Record<string, Resource> };
 export type State = Record<string, unknown> & { Type: string; Next?: string };
+/** The four stages of a run, each a function of its own. */
+export type Stage = "shuffle" | "plan" | "group" | "reduce";
 
 export async function readTemplate(outDir: string): Promise<Template> {
   return JSON.parse(await readFile(join(outDir, "FeedpubStack.template.json"), "utf8")) as Template;
@@ -291,14 +293,18 @@ export async function driveRun(
     environment?: Record<string, string>;
     /** Children at once: the machine's MaxConcurrency is 100, this machine has two cores. */
     concurrency?: number;
+    /** Hears each invocation of a stage's function (the bench measures them). */
+    onInvoke?: (stage: Stage, invocation: Invocation) => void;
   },
 ): Promise<DrivenRun> {
   const { states } = machine;
   const concurrency = options.concurrency ?? 3;
-  const task = async (state: State, fn: Deployed, input: unknown) => {
+  const task = async (stage: Stage, state: State, fn: Deployed, input: unknown) => {
     const { Payload } = evaluate(state.Parameters, input) as { Payload?: unknown };
     const environment = { ...fn.environment, ...options.environment };
-    const result = (await invokeFresh({ ...fn, environment }, Payload, options.aws)).result;
+    const invocation = await invokeFresh({ ...fn, environment }, Payload, options.aws);
+    options.onInvoke?.(stage, invocation);
+    const result = invocation.result;
     return state.OutputPath === undefined
       ? result
       : select(String(state.OutputPath), { Payload: result }, {});
@@ -316,18 +322,18 @@ export async function driveRun(
     maxBytes: machine.maxInputBytesPerBatch,
   });
   await eachLimited(batches, concurrency, async (batch) => {
-    await task(states.shuffleTask, machine.shuffle, batch);
+    await task("shuffle", states.shuffleTask, machine.shuffle, batch);
   });
-  const planned = await task(states.plan, machine.plan, input);
+  const planned = await task("plan", states.plan, machine.plan, input);
   const groups = select(String(states.groups.ItemsPath), planned, {});
   if (!Array.isArray(groups)) throw new Error(`PlanGroups returned ${JSON.stringify(planned)}`);
   const children = groups.map((group, index) =>
     evaluate(states.groups.ItemSelector, planned, itemContext(index, group)),
   );
   await eachLimited(children, concurrency, async (child) => {
-    await task(states.groupTask, machine.group, child);
+    await task("group", states.groupTask, machine.group, child);
   });
-  const reduce = await task(states.reduce, machine.reduce, planned);
+  const reduce = await task("reduce", states.reduce, machine.reduce, planned);
   return { batches: batches.map((batch) => batch.Items.length), groups, reduce };
 }
 

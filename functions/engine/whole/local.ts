@@ -9,7 +9,7 @@ import { runGroup } from "./group.ts";
 import { groupCountFor, runFolder, SHUFFLE_GROUPS } from "./layout.ts";
 import { listKeys } from "./parts.ts";
 import { planGroups } from "./plan.ts";
-import { reduceRun } from "./reduce.ts";
+import { type ReduceOptions, reduceRun } from "./reduce.ts";
 import { type ListedItem, shuffleBatch } from "./shuffle.ts";
 import { startWholeSite, wholeSiteReason } from "./start.ts";
 
@@ -19,11 +19,16 @@ export const SHUFFLE_BATCH = 2_000;
 /** Runs the groups of a run: in this thread, or in worker threads (see workers.ts). */
 export type GroupRunner = (run: string, groups: readonly number[]) => Promise<void>;
 
+/** Runs the reduce of a run: in this thread, or in a worker thread of its own. */
+export type ReduceRunner = (run: string, options: ReduceOptions) => Promise<PublishReport>;
+
 export interface WholeSiteOptions extends PublishOptions {
   /** Why the whole site is rebuilt (recorded in the run's manifest). */
   readonly reason?: string;
   /** Runs the group stage; default: one group after the other in this thread. */
   readonly groups?: GroupRunner;
+  /** Runs the reduce; default: in this thread. */
+  readonly reduce?: ReduceRunner;
 }
 
 /**
@@ -60,7 +65,9 @@ export async function publishWholeSite(options: WholeSiteOptions): Promise<Publi
         for (const group of groups) await runGroup({ content, output }, config, id, group);
       });
     await runGroups(run, planned.groupIds);
-    return await reduceRun({ content, output }, config, run, {
+    const reduce: ReduceRunner =
+      options.reduce ?? ((id, reduceOptions) => reduceRun({ content, output }, config, id, reduceOptions));
+    return await reduce(run, {
       ...(options.now ? { now: options.now } : {}),
       ...(options.stateGraceMs !== undefined ? { stateGraceMs: options.stateGraceMs } : {}),
     });

@@ -3,7 +3,7 @@ import { type PublishOptions, type PublishReport, publishAll } from "../rebuild.
 import { loadIndex } from "../store.ts";
 import { publishWholeSite } from "./local.ts";
 import { wholeSiteReason } from "./start.ts";
-import { type GroupCost, workerGroups } from "./workers.ts";
+import { type GroupCost, type ReduceCost, workerGroups, workerReduce } from "./workers.ts";
 
 /**
  * From this many articles on, whole-site work on this machine runs as map/reduce in worker
@@ -18,7 +18,12 @@ export interface SiteOptions extends PublishOptions {
   /** The group worker's code, for a bundle that keeps it elsewhere. */
   readonly workerUrl?: URL;
   readonly mapReduceMin?: number;
+  /** Each worker thread's old-generation heap limit (MB); default: Node's. */
+  readonly heapMb?: number;
+  /** The reduce's worker thread's heap limit (MB); default: Node's. */
+  readonly reduceHeapMb?: number;
   readonly onGroup?: (cost: GroupCost) => void;
+  readonly onReduce?: (cost: ReduceCost) => void;
 }
 
 /**
@@ -35,12 +40,19 @@ export async function publishSite(options: SiteOptions): Promise<PublishReport> 
     (await articleCount(options, options.mapReduceMin ?? MAP_REDUCE_MIN)) >=
       (options.mapReduceMin ?? MAP_REDUCE_MIN)
   ) {
+    const thread = options.workerUrl ? { workerUrl: options.workerUrl } : {};
     const groups = workerGroups(options, options.config, {
+      ...thread,
+      ...(options.heapMb ? { heapMb: options.heapMb } : {}),
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
-      ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
       ...(options.onGroup ? { onGroup: options.onGroup } : {}),
     });
-    return publishWholeSite({ ...options, now, groups });
+    const reduce = workerReduce(options, options.config, {
+      ...thread,
+      ...(options.reduceHeapMb ? { heapMb: options.reduceHeapMb } : {}),
+      ...(options.onReduce ? { onReduce: options.onReduce } : {}),
+    });
+    return publishWholeSite({ ...options, now, groups, reduce });
   }
   return publishAll(options);
 }

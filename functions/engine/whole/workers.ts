@@ -2,8 +2,10 @@ import { availableParallelism } from "node:os";
 import { MessageChannel, Worker, type WorkerOptions } from "node:worker_threads";
 import type { SiteConfig } from "../../core/config.ts";
 import { serveStorage } from "../../storage/port-storage.ts";
+import type { PublishReport } from "../rebuild.ts";
 import type { Stores } from "../stores.ts";
-import type { GroupRunner } from "./local.ts";
+import type { Job } from "./group-worker.ts";
+import type { GroupRunner, ReduceRunner } from "./local.ts";
 
 /** What one group cost in its worker thread. */
 export interface GroupCost {
@@ -12,6 +14,22 @@ export interface GroupCost {
   readonly ms: number;
   /** The highest V8 heap used while it ran (bytes). */
   readonly peak: number;
+}
+
+/** What the reduce cost in its worker thread. */
+export interface ReduceCost {
+  readonly ms: number;
+  readonly peak: number;
+}
+
+export interface ThreadOptions {
+  /** The worker's code (default: group-worker beside this file). */
+  readonly workerUrl?: URL;
+  /**
+   * The worker's old-generation heap limit (MB), as a Lambda's memory size limits a child: the
+   * garbage collector works to stay under it, and a job that needs more fails, loudly.
+   */
+  readonly heapMb?: number;
 }
 
 /** Where the worker's code is: beside this file, as TypeScript (tests, tsx) or as the bundle's entry. */
@@ -29,36 +47,76 @@ function defaultWorkerUrl(): URL {
 export function workerGroups(
   stores: Stores,
   config: SiteConfig,
-  options: { threads?: number; workerUrl?: URL; onGroup?: (cost: GroupCost) => void } = {},
+  options: ThreadOptions & { threads?: number; onGroup?: (cost: GroupCost) => void } = {},
 ): GroupRunner {
   return async (run, groups) => {
     const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), groups.length));
     const queue = [...groups];
-    const url = options.workerUrl ?? defaultWorkerUrl();
     const one = async () => {
-      const content = new MessageChannel();
-      const output = new MessageChannel();
-      const stopContent = serveStorage(stores.content, content.port1);
-      const stopOutput = serveStorage(stores.output, output.port1);
-      const worker = startWorker(url, {
-        workerData: { config, run, content: content.port2, output: output.port2 },
-        transferList: [content.port2, output.port2],
-      });
+      const thread = openThread(stores, config, run, options);
       try {
         for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
           // Asked first: `onGroup?.(await ask())` would skip the work when no one listens.
-          const cost = await ask(worker, group);
+          const cost = (await thread.ask({ group })) as unknown as GroupCost;
           options.onGroup?.(cost);
         }
       } finally {
-        await worker.terminate();
-        stopContent();
-        stopOutput();
-        content.port1.close();
-        output.port1.close();
+        await thread.close();
       }
     };
     await Promise.all(Array.from({ length: threads }, one));
+  };
+}
+
+/**
+ * The reduce in a worker thread of its own, as the state machine runs it in a function of its
+ * own: its memory is released when it ends, and `heapMb` bounds it. `onReduce` hears its cost.
+ */
+export function workerReduce(
+  stores: Stores,
+  config: SiteConfig,
+  options: ThreadOptions & { onReduce?: (cost: ReduceCost) => void } = {},
+): ReduceRunner {
+  return async (run, reduce) => {
+    const thread = openThread(stores, config, run, options);
+    try {
+      const reply = await thread.ask({ reduce });
+      options.onReduce?.({ ms: reply.ms as number, peak: reply.peak as number });
+      return reply.report as PublishReport;
+    } finally {
+      await thread.close();
+    }
+  };
+}
+
+interface Thread {
+  ask(job: DistributiveOmit<Job, "job">): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+
+/** A worker thread serving `stores` to it over two message channels. */
+function openThread(stores: Stores, config: SiteConfig, run: string, options: ThreadOptions): Thread {
+  const content = new MessageChannel();
+  const output = new MessageChannel();
+  const stopContent = serveStorage(stores.content, content.port1);
+  const stopOutput = serveStorage(stores.output, output.port1);
+  const worker = startWorker(options.workerUrl ?? defaultWorkerUrl(), {
+    workerData: { config, run, content: content.port2, output: output.port2 },
+    transferList: [content.port2, output.port2],
+    ...(options.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.heapMb } } : {}),
+  });
+  let jobs = 0;
+  return {
+    ask: (job) => ask(worker, { ...job, job: ++jobs } as Job),
+    close: async () => {
+      await worker.terminate();
+      stopContent();
+      stopOutput();
+      content.port1.close();
+      output.port1.close();
+    },
   };
 }
 
@@ -73,21 +131,25 @@ function startWorker(url: URL, options: WorkerOptions): Worker {
   return new Worker(code, { ...options, eval: true });
 }
 
-function ask(worker: Worker, group: number): Promise<GroupCost> {
+function describe(job: Job): string {
+  return "group" in job ? `group ${job.group}` : "the reduce";
+}
+
+function ask(worker: Worker, job: Job): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const onMessage = (reply: GroupCost & { error?: string }) => {
-      if (reply.group !== group) return;
+    const onMessage = (reply: Record<string, unknown> & { job: number; error?: string }) => {
+      if (reply.job !== job.job) return;
       cleanup();
-      if (reply.error) reject(new Error(`group ${group}: ${reply.error}`));
+      if (reply.error) reject(new Error(`${describe(job)}: ${reply.error}`));
       else resolve(reply);
     };
     const onError = (error: Error) => {
       cleanup();
-      reject(error);
+      reject(new Error(`${describe(job)}: ${error.message}`, { cause: error }));
     };
     const onExit = (code: number) => {
       cleanup();
-      reject(new Error(`group ${group}: its worker exited (${code})`));
+      reject(new Error(`${describe(job)}: its worker exited (${code})`));
     };
     const cleanup = () => {
       worker.off("message", onMessage);
@@ -97,6 +159,6 @@ function ask(worker: Worker, group: number): Promise<GroupCost> {
     worker.on("message", onMessage);
     worker.on("error", onError);
     worker.on("exit", onExit);
-    worker.postMessage({ group });
+    worker.postMessage(job);
   });
 }
