@@ -21,6 +21,7 @@ import { notifyHub } from "../engine/websub.ts";
 import { FsStorage } from "../storage/fs-storage.ts";
 import { parseCommandLine } from "./args.ts";
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from "./config-file.ts";
+import { mapReduceEnv } from "./map-reduce-env.ts";
 import { articleWarnings, builtWarnings } from "./media-check.ts";
 import { countOf, formatProblem, formatWarning, progressReporter } from "./report.ts";
 import { createFeedServer, settingsReloader, watchAndRebuild } from "./serve.ts";
@@ -141,34 +142,11 @@ async function contentFolderMissing(values: Values): Promise<boolean> {
   return true;
 }
 
-/** In the bundle (dist/feedpub.mjs) the group worker of a whole-site run is dist/group-worker.mjs. */
-function workerCode(): {
-  workerUrl?: URL;
-  mapReduceMin?: number;
-  threads?: number;
-  heapMb?: number;
-  reduceHeapMb?: number;
-} {
-  // FEEDPUB_MAP_REDUCE_MIN moves the threshold (the bench compares both ways on one site).
-  const min = Number(process.env.FEEDPUB_MAP_REDUCE_MIN);
-  const threads = Number(process.env.FEEDPUB_THREADS);
-  const heap = Number(process.env.FEEDPUB_WORKER_HEAP_MB);
-  return {
-    ...(Number.isInteger(threads) && threads > 0 ? { threads } : {}),
-    ...(Number.isInteger(heap) && heap > 0 ? { heapMb: heap } : {}),
-    ...(Number(process.env.FEEDPUB_REDUCE_HEAP_MB) > 0
-      ? { reduceHeapMb: Number(process.env.FEEDPUB_REDUCE_HEAP_MB) }
-      : {}),
-    ...(import.meta.url.endsWith(".ts") ? {} : { workerUrl: new URL("./group-worker.mjs", import.meta.url) }),
-    ...(Number.isInteger(min) && min > 0 ? { mapReduceMin: min } : {}),
-  };
-}
-
 async function runBuild(config: SiteConfig, values: Values, cache?: ArticleCache): Promise<PublishReport> {
   await mkdir(values.out, { recursive: true });
   return publishSite({
     config,
-    ...workerCode(),
+    ...mapReduceEnv(import.meta.url),
     content: new FsStorage(values.content),
     output: new FsStorage(values.out),
     ...(cache ? { cache } : {}),
@@ -260,7 +238,7 @@ async function rebuild(config: SiteConfig, values: Values): Promise<number> {
   const stores = await bucketStores(values.bucket);
   const report = await publishSite({
     config,
-    ...workerCode(),
+    ...mapReduceEnv(import.meta.url),
     ...stores,
     ...(values.force ? { force: true } : {}),
   });

@@ -54,8 +54,8 @@ vi.mock("../../functions/engine/whole/layout.ts", async (importOriginal) => {
   const layout = await importOriginal<typeof Layout>();
   return {
     ...layout,
-    groupCountFor: (articles: number, shards: number, shuffleGroups: number) => {
-      if (shuffleGroups !== TWO_GROUPS) return layout.groupCountFor(articles, shards, shuffleGroups);
+    groupCountFor: (articles: number, shards: number, shuffleGroups: number, target?: number) => {
+      if (shuffleGroups !== TWO_GROUPS) return layout.groupCountFor(articles, shards, shuffleGroups, target);
       let count = 1;
       while (count < shuffleGroups && count < shards && count * 100 < articles) count *= 2;
       return count;

@@ -25,6 +25,11 @@ export const PENDING_PREFIX = "_state/pending/";
 export const SHUFFLE_GROUPS = 256;
 /** Articles one group worker aims for: read, parsed and rendered in one invocation. */
 export const GROUP_TARGET = 4_000;
+/**
+ * The same on a machine, where the groups run one per core in one process: smaller groups keep
+ * the process's memory to a few hundred MB whatever the site's size (BENCHMARKS.md, section 9).
+ */
+export const LOCAL_GROUP_TARGET = 1_000;
 
 export interface RunManifest {
   readonly run: string;
@@ -33,6 +38,8 @@ export interface RunManifest {
   /** Why it runs: "settings-changed", "missing", "unreadable", "force", "first". */
   readonly reason: string;
   readonly shuffleGroups: number;
+  /** Articles a group aims for (default GROUP_TARGET). */
+  readonly groupTarget?: number;
   /** The month whose archive page does not exist yet (see families/archive.ts currentMonth). */
   readonly open: string;
 }
@@ -84,9 +91,14 @@ export function shuffleGroupOf(path: string, groups: number): number {
 }
 
 /** How many group workers a site of `articles` gets: a power of two, ≤ the shards and the shuffle groups. */
-export function groupCountFor(articles: number, shards: number, shuffleGroups: number): number {
+export function groupCountFor(
+  articles: number,
+  shards: number,
+  shuffleGroups: number,
+  target = GROUP_TARGET,
+): number {
   let count = 1;
-  while (count < shuffleGroups && count < shards && count * GROUP_TARGET < articles) count *= 2;
+  while (count < shuffleGroups && count < shards && count * target < articles) count *= 2;
   return count;
 }
 

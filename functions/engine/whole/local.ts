@@ -6,7 +6,7 @@ import type { PublishOptions, PublishReport } from "../rebuild.ts";
 import { shardCountFor } from "../state/shards.ts";
 import { loadIndex } from "../store.ts";
 import { runGroup } from "./group.ts";
-import { groupCountFor, runFolder, SHUFFLE_GROUPS } from "./layout.ts";
+import { groupCountFor, LOCAL_GROUP_TARGET, runFolder, SHUFFLE_GROUPS } from "./layout.ts";
 import { listKeys } from "./parts.ts";
 import { planGroups } from "./plan.ts";
 import { type ReduceOptions, reduceRun } from "./reduce.ts";
@@ -29,6 +29,8 @@ export interface WholeSiteOptions extends PublishOptions {
   readonly groups?: GroupRunner;
   /** Runs the reduce; default: in this thread. */
   readonly reduce?: ReduceRunner;
+  /** Articles a group aims for; default LOCAL_GROUP_TARGET. */
+  readonly groupTarget?: number;
 }
 
 /**
@@ -52,8 +54,9 @@ export async function publishWholeSite(options: WholeSiteOptions): Promise<Publi
     batch.push({ key: info.key, etag: info.etag, size: info.size });
   }
   // Listed first, so the shuffle makes no more groups than the group stage will use.
-  const shuffleGroups = groupCountFor(articles, shardCountFor(articles), SHUFFLE_GROUPS);
-  const run = await claim(options, now, shuffleGroups);
+  const target = options.groupTarget ?? LOCAL_GROUP_TARGET;
+  const shuffleGroups = groupCountFor(articles, shardCountFor(articles), SHUFFLE_GROUPS, target);
+  const run = await claim(options, now, shuffleGroups, target);
   try {
     await forEachLimited(batches, 4, (items) =>
       shuffleBatch({ content, output }, { run, items }).then(() => undefined),
@@ -82,7 +85,12 @@ export async function publishWholeSite(options: WholeSiteOptions): Promise<Publi
  * meanwhile leave their notes for its reduce; a run already under way is superseded (this one's
  * reduce commits, that one's refuses to).
  */
-async function claim(options: WholeSiteOptions, now: Date, shuffleGroups: number): Promise<string> {
+async function claim(
+  options: WholeSiteOptions,
+  now: Date,
+  shuffleGroups: number,
+  groupTarget: number,
+): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     const loaded = await loadIndex(options.output, options.config);
     const reason = options.reason ?? (options.force ? "force" : (wholeSiteReason(loaded, now) ?? "rebuild"));
@@ -91,6 +99,7 @@ async function claim(options: WholeSiteOptions, now: Date, shuffleGroups: number
         reason,
         now,
         shuffleGroups,
+        groupTarget,
         start: async () => {},
       });
     } catch (error) {

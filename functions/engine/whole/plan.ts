@@ -28,7 +28,7 @@ export async function planGroups(output: Storage, run: string): Promise<GroupPla
   const plan: GroupPlan = {
     articles,
     shards,
-    groups: groupCountFor(articles, shards, manifest.shuffleGroups),
+    groups: groupCountFor(articles, shards, manifest.shuffleGroups, manifest.groupTarget),
   };
   await writeJson(output, groupPlanKey(run), plan);
   return { ...plan, groupIds: Array.from({ length: plan.groups }, (_, i) => i) };

@@ -39,7 +39,7 @@ export async function startWholeSite(
   output: Storage,
   config: SiteConfig,
   loaded: LoadedIndex,
-  options: { reason: string; now: Date; start: RunStarter; shuffleGroups?: number },
+  options: { reason: string; now: Date; start: RunStarter; shuffleGroups?: number; groupTarget?: number },
 ): Promise<string> {
   const { now } = options;
   const run = newRunId(now, randomBytes(4).toString("hex"));
@@ -62,6 +62,7 @@ export async function startWholeSite(
     now: now.toISOString(),
     reason: options.reason,
     shuffleGroups: options.shuffleGroups ?? SHUFFLE_GROUPS,
+    ...(options.groupTarget ? { groupTarget: options.groupTarget } : {}),
     open: currentMonth(loaded.index.archive, now),
   };
   await writeJson(output, manifestKey(run), manifest);
