@@ -23,9 +23,14 @@ const WORK = join(REPO, "bench/.work/local-memory");
  */
 export const CORPUS_UNTIL = new Date("2026-11-01T00:00:00Z");
 
+/** Heap limits for the worker threads, as a machine with little memory would set them. */
+export const LIMITS = { FEEDPUB_WORKER_HEAP_MB: "192", FEEDPUB_REDUCE_HEAP_MB: "384" };
+
 export interface LocalFigures {
   readonly articles: number;
   readonly mapReduce: { readonly ms: number; readonly rssMb: number };
+  /** The same with the heap limits of LIMITS. */
+  readonly limited: { readonly ms: number; readonly rssMb: number };
   readonly inline: { readonly ms: number; readonly rssMb: number };
 }
 
@@ -73,10 +78,13 @@ export async function localMemory(articles: number, log: (line: string) => void)
   log("  map/reduce build");
   const mapReduce = build(site, {});
   await fresh();
+  log("  map/reduce build with heap limits");
+  const limited = build(site, LIMITS);
+  await fresh();
   log("  one-thread build");
   const inline = build(site, { FEEDPUB_MAP_REDUCE_MIN: String(articles + 1) });
   await fresh();
-  return { articles, mapReduce, inline };
+  return { articles, mapReduce, limited, inline };
 }
 
 export async function localSection(
@@ -97,6 +105,9 @@ export async function localSection(
     "| | wall time | peak memory |",
     "| --- | --- | --- |",
     `| map/reduce, group workers in ${"worker threads on every core"} (the default from 2,000 articles) | ${s(f.mapReduce.ms)} | **${f.mapReduce.rssMb.toFixed(0)} MB** |`,
+    `| the same with ${Object.entries(LIMITS)
+      .map(([name, value]) => `\`${name}=${value}\``)
+      .join(" ")} | ${s(f.limited.ms)} | **${f.limited.rssMb.toFixed(0)} MB** |`,
     `| one rebuild in one thread (\`FEEDPUB_MAP_REDUCE_MIN=${articles + 1}\`) | ${s(f.inline.ms)} | ${f.inline.rssMb.toFixed(0)} MB |`,
     "",
     "Target (issue 15): a 100,000-article local build peaks at ≤ 512 MB.",
