@@ -6,10 +6,11 @@
  * machine would (test/support/state-machine-driver.ts); then one more upload. Each invocation's
  * time and peak memory are reported, and what the feeds show afterwards.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { CONTENT_PREFIX, INDEX_KEY } from "../functions/engine/publish.ts";
 import type { FeedIndex } from "../functions/engine/state/head.ts";
+import { S3Storage } from "../functions/storage/s3-storage.ts";
 import { type Deployed, type Invocation, invokeFresh } from "../test/support/deployed.ts";
 import { FAKE_CREDENTIALS, MOTO_ACCOUNT, MOTO_REGION, type Moto } from "../test/support/moto.ts";
 import {
@@ -31,26 +32,20 @@ interface UploadRow {
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
-async function text(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
-  try {
-    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return await got.Body?.transformToString("utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-async function keysUnder(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys;
+/** The bucket through the storage port, as the functions read it. */
+function bucketOf(s3: S3Client, bucket: string) {
+  const storage = new S3Storage(s3, bucket);
+  return {
+    text: async (key: string) => {
+      const got = await storage.get(key);
+      return got ? Buffer.from(got.body).toString("utf8") : undefined;
+    },
+    keysUnder: async (prefix: string) => {
+      const keys: string[] = [];
+      for await (const info of storage.list(prefix)) keys.push(info.key);
+      return keys;
+    },
+  };
 }
 
 /**
@@ -68,6 +63,7 @@ export async function settingsChange(input: {
   log: (line: string) => void;
 }): Promise<string[]> {
   const { moto, s3, bucket, log } = input;
+  const stored = bucketOf(s3, bucket);
   const aws = {
     endpoint: moto.endpoint,
     region: MOTO_REGION,
@@ -131,9 +127,9 @@ export async function settingsChange(input: {
     for (let n = 1; n <= UPLOADS_DURING; n++)
       rows.push(await upload(n, n === 1 ? "first after the change" : "while the run is under way"));
     const started = await executions();
-    const head = JSON.parse((await text(s3, bucket, INDEX_KEY)) ?? "{}") as FeedIndex;
+    const head = JSON.parse((await stored.text(INDEX_KEY)) ?? "{}") as FeedIndex;
     const run = head.wholeSite?.run ?? "";
-    const pending = (await keysUnder(s3, bucket, "_state/pending/")).length;
+    const pending = (await stored.keysUnder("_state/pending/")).length;
 
     log("  driving the run with the synthesized stage bundles");
     const stages = new Map<Stage, Invocation[]>();
@@ -154,18 +150,18 @@ export async function settingsChange(input: {
     log("  checking the feeds");
     let feeds = 0;
     let stale = 0;
-    for (const key of await keysUnder(s3, bucket, "feeds/")) {
+    for (const key of await stored.keysUnder("feeds/")) {
       if (!key.endsWith("feed.json")) continue;
       feeds++;
-      const feed = JSON.parse((await text(s3, bucket, key)) ?? "{}") as { title?: string };
+      const feed = JSON.parse((await stored.text(key)) ?? "{}") as { title?: string };
       if (!feed.title?.includes(newTitle) || feed.title.includes(input.oldTitle)) stale++;
     }
-    const main = JSON.parse((await text(s3, bucket, "feeds/feed.json")) ?? "{}") as {
+    const main = JSON.parse((await stored.text("feeds/feed.json")) ?? "{}") as {
       items?: { title?: string }[];
     };
     const shown = new Set((main.items ?? []).map((item) => item.title));
     const inFeed = titles.filter((title) => shown.has(title)).length;
-    const after = JSON.parse((await text(s3, bucket, INDEX_KEY)) ?? "{}") as FeedIndex;
+    const after = JSON.parse((await stored.text(INDEX_KEY)) ?? "{}") as FeedIndex;
 
     const stageRow = (stage: Stage, label: string) => {
       const list = stages.get(stage) ?? [];
@@ -204,7 +200,7 @@ export async function settingsChange(input: {
       "",
       `Afterwards: ${feeds - stale} of ${feeds} feeds carry the new title (**${stale}** do not), ` +
         `${inFeed} of ${titles.length} uploads are in the main feed, the head's claim is ` +
-        `${after.wholeSite ? "still set" : "released"}, and ${(await keysUnder(s3, bucket, "_state/pending/")).length} notes remain.`,
+        `${after.wholeSite ? "still set" : "released"}, and ${(await stored.keysUnder("_state/pending/")).length} notes remain.`,
       "",
     ];
   } finally {
