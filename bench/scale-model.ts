@@ -140,7 +140,7 @@ export async function scaleModel(
     },
   })(run, planned.groupIds);
   log(`  reduce, in a worker thread limited to a ${HEAP_MB} MB heap`);
-  let reduceCost: ReduceCost = { ms: 0, peak: 0 };
+  let reduceCost: ReduceCost = { ms: 0, peak: 0, heapLimit: 0 };
   await workerReduce(stores, config, {
     heapMb: HEAP_MB,
     onReduce: (cost) => {

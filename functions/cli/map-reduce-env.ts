@@ -3,7 +3,8 @@
  * `feedpub rebuild`: FEEDPUB_MAP_REDUCE_MIN (the site size from which it runs as map/reduce; the
  * bench compares both ways on one site), FEEDPUB_THREADS (group worker threads; default: every
  * core), FEEDPUB_WORKER_HEAP_MB and FEEDPUB_REDUCE_HEAP_MB (heap limits of the group threads and
- * of the reduce's; default: Node's). `entryUrl` is the CLI's own module: in the bundle
+ * of the reduce's; 0 for none; default: the soft limits of site.ts, which a job that runs out of
+ * retries without a limit, where one set here is hard). `entryUrl` is the CLI's own module: in the bundle
  * (dist/feedpub.mjs) the group worker is dist/group-worker.mjs beside it.
  */
 export function mapReduceEnv(
@@ -16,18 +17,18 @@ export function mapReduceEnv(
   heapMb?: number;
   reduceHeapMb?: number;
 } {
-  const count = (name: string) => {
-    const value = Number(env[name]);
-    return Number.isInteger(value) && value > 0 ? value : undefined;
+  const count = (name: string, least = 1) => {
+    const value = env[name]?.trim() ? Number(env[name]) : Number.NaN;
+    return Number.isInteger(value) && value >= least ? value : undefined;
   };
   const min = count("FEEDPUB_MAP_REDUCE_MIN");
   const threads = count("FEEDPUB_THREADS");
-  const heap = count("FEEDPUB_WORKER_HEAP_MB");
-  const reduceHeap = count("FEEDPUB_REDUCE_HEAP_MB");
+  const heap = count("FEEDPUB_WORKER_HEAP_MB", 0);
+  const reduceHeap = count("FEEDPUB_REDUCE_HEAP_MB", 0);
   return {
     ...(threads ? { threads } : {}),
-    ...(heap ? { heapMb: heap } : {}),
-    ...(reduceHeap ? { reduceHeapMb: reduceHeap } : {}),
+    ...(heap !== undefined ? { heapMb: heap } : {}),
+    ...(reduceHeap !== undefined ? { reduceHeapMb: reduceHeap } : {}),
     ...(entryUrl.endsWith(".ts") ? {} : { workerUrl: new URL("./group-worker.mjs", entryUrl) }),
     ...(min ? { mapReduceMin: min } : {}),
   };

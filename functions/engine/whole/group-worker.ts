@@ -8,7 +8,7 @@ import { reduceRun } from "./reduce.ts";
 /**
  * A worker thread of a local whole-site run: runs the groups it is sent, or the reduce (the same
  * runGroup and reduceRun as the state machine's children) against the main thread's storage, and
- * reports each job with the highest heap it used, sampled while it ran.
+ * reports each job with the highest heap it used, sampled while it ran, and its heap's limit.
  */
 interface Data {
   readonly config: SiteConfig;
@@ -45,7 +45,8 @@ parentPort?.on("message", async (message: Job) => {
   try {
     const result = await work(message);
     peak = Math.max(peak, getHeapStatistics().used_heap_size);
-    parentPort?.postMessage({ job: message.job, ...result, ms: Date.now() - started, peak });
+    const heapLimit = getHeapStatistics().heap_size_limit;
+    parentPort?.postMessage({ job: message.job, ...result, ms: Date.now() - started, peak, heapLimit });
   } catch (error) {
     parentPort?.postMessage({ job: message.job, error: (error as Error).stack ?? String(error) });
   } finally {

@@ -3,6 +3,7 @@ import { MessageChannel, Worker, type WorkerOptions } from "node:worker_threads"
 import type { SiteConfig } from "../../core/config.ts";
 import { serveStorage } from "../../storage/port-storage.ts";
 import type { PublishReport } from "../rebuild.ts";
+import { loadIndex } from "../store.ts";
 import type { Stores } from "../stores.ts";
 import type { Job } from "./group-worker.ts";
 import type { GroupRunner, ReduceRunner } from "./local.ts";
@@ -14,12 +15,18 @@ export interface GroupCost {
   readonly ms: number;
   /** The highest V8 heap used while it ran (bytes). */
   readonly peak: number;
+  /** The thread's heap limit (bytes, V8's heap_size_limit: the old generation's and the young's). */
+  readonly heapLimit: number;
+  /** It ran out of the heap limit and ran once more with none (ThreadOptions.retryUnlimited). */
+  readonly retried?: boolean;
 }
 
 /** What the reduce cost in its worker thread. */
 export interface ReduceCost {
   readonly ms: number;
   readonly peak: number;
+  readonly heapLimit: number;
+  readonly retried?: boolean;
 }
 
 export interface ThreadOptions {
@@ -30,6 +37,13 @@ export interface ThreadOptions {
    * garbage collector works to stay under it, and a job that needs more fails, loudly.
    */
   readonly heapMb?: number;
+  /**
+   * A job that runs out of `heapMb` runs once more, in a fresh thread with no limit, instead of
+   * failing: a soft limit, which keeps the common site small without failing a site of bigger
+   * articles. Safe for a group, which only writes its own partial results; the reduce runs again
+   * only while the head still carries its run's claim, that is before its commit.
+   */
+  readonly retryUnlimited?: boolean;
 }
 
 /** Where the worker's code is: beside this file, as TypeScript (tests, tsx) or as the bundle's entry. */
@@ -53,12 +67,21 @@ export function workerGroups(
     const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), groups.length));
     const queue = [...groups];
     const one = async () => {
-      const thread = openThread(stores, config, run, options);
+      let thread = openThread(stores, config, run, options);
       try {
         for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
+          let reply: Record<string, unknown>;
+          try {
+            reply = await thread.ask({ group });
+          } catch (error) {
+            if (!canRetry(options, error)) throw error;
+            await thread.close();
+            reply = await askUnlimited(stores, config, run, options, { group });
+            // The next group may well fit the limit again.
+            thread = openThread(stores, config, run, options);
+          }
           // Asked first: `onGroup?.(await ask())` would skip the work when no one listens.
-          const cost = (await thread.ask({ group })) as unknown as GroupCost;
-          options.onGroup?.(cost);
+          options.onGroup?.(reply as unknown as GroupCost);
         }
       } finally {
         await thread.close();
@@ -78,15 +101,52 @@ export function workerReduce(
   options: ThreadOptions & { onReduce?: (cost: ReduceCost) => void } = {},
 ): ReduceRunner {
   return async (run, reduce) => {
+    let reply: Record<string, unknown>;
     const thread = openThread(stores, config, run, options);
     try {
-      const reply = await thread.ask({ reduce });
-      options.onReduce?.({ ms: reply.ms as number, peak: reply.peak as number });
-      return reply.report as PublishReport;
+      reply = await thread.ask({ reduce });
+    } catch (error) {
+      await thread.close();
+      if (!canRetry(options, error)) throw error;
+      if ((await loadIndex(stores.output, config)).index.wholeSite?.run !== run)
+        throw new Error(
+          `the reduce ran out of its ${options.heapMb} MB heap limit after its commit: feeds/ and the state are published (uploads that came meanwhile are applied by the next regeneration); not running it again`,
+          { cause: error },
+        );
+      reply = await askUnlimited(stores, config, run, options, { reduce });
     } finally {
       await thread.close();
     }
+    options.onReduce?.({
+      ms: reply.ms as number,
+      peak: reply.peak as number,
+      heapLimit: reply.heapLimit as number,
+      ...(reply.retried ? { retried: true } : {}),
+    });
+    return reply.report as PublishReport;
   };
+}
+
+/** Whether a job that failed with `error` runs once more without a heap limit. */
+function canRetry(options: ThreadOptions, error: unknown): boolean {
+  const cause = (error as Error | undefined)?.cause as { code?: string } | undefined;
+  return options.retryUnlimited === true && cause?.code === "ERR_WORKER_OUT_OF_MEMORY";
+}
+
+/** `job` in a fresh worker thread with no heap limit, which ends with it. */
+async function askUnlimited(
+  stores: Stores,
+  config: SiteConfig,
+  run: string,
+  options: ThreadOptions,
+  job: DistributiveOmit<Job, "job">,
+): Promise<Record<string, unknown>> {
+  const thread = openThread(stores, config, run, options.workerUrl ? { workerUrl: options.workerUrl } : {});
+  try {
+    return { ...(await thread.ask(job)), retried: true };
+  } finally {
+    await thread.close();
+  }
 }
 
 interface Thread {
@@ -108,9 +168,25 @@ function openThread(stores: Stores, config: SiteConfig, run: string, options: Th
     ...(options.heapMb ? { resourceLimits: { maxOldGenerationSizeMb: options.heapMb } } : {}),
   });
   let jobs = 0;
+  let closed = false;
+  // A worker can die before it is asked (a heap limit too small for its code): kept for `ask`.
+  let died: Error | undefined;
+  worker.once("error", (error) => {
+    died = error;
+  });
+  worker.once("exit", (code) => {
+    died ??= new Error(`its worker exited (${code})`);
+  });
   return {
-    ask: (job) => ask(worker, { ...job, job: ++jobs } as Job),
+    ask: (job) => {
+      const numbered = { ...job, job: ++jobs } as Job;
+      return died
+        ? Promise.reject(new Error(`${describe(numbered)}: ${died.message}`, { cause: died }))
+        : ask(worker, numbered);
+    },
     close: async () => {
+      if (closed) return;
+      closed = true;
       await worker.terminate();
       stopContent();
       stopOutput();
