@@ -21,7 +21,7 @@ import { notifyHub } from "../engine/websub.ts";
 import { FsStorage } from "../storage/fs-storage.ts";
 import { parseCommandLine } from "./args.ts";
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from "./config-file.ts";
-import { mapReduceEnv } from "./map-reduce-env.ts";
+import { heapNotices, mapReduceEnv } from "./map-reduce-env.ts";
 import { articleWarnings, builtWarnings } from "./media-check.ts";
 import { countOf, formatProblem, formatWarning, progressReporter } from "./report.ts";
 import { createFeedServer, settingsReloader, watchAndRebuild } from "./serve.ts";
@@ -147,6 +147,7 @@ async function runBuild(config: SiteConfig, values: Values, cache?: ArticleCache
   return publishSite({
     config,
     ...mapReduceEnv(import.meta.url),
+    ...heapNotices((line) => process.stderr.write(line)),
     content: new FsStorage(values.content),
     output: new FsStorage(values.out),
     ...(cache ? { cache } : {}),
@@ -239,6 +240,7 @@ async function rebuild(config: SiteConfig, values: Values): Promise<number> {
   const report = await publishSite({
     config,
     ...mapReduceEnv(import.meta.url),
+    ...heapNotices((line) => process.stderr.write(line)),
     ...stores,
     ...(values.force ? { force: true } : {}),
   });

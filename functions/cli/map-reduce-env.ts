@@ -1,3 +1,5 @@
+import type { GroupCost, ReduceCost } from "../engine/whole/workers.ts";
+
 /**
  * What the environment says about a whole-site run on this machine, for `feedpub build` and
  * `feedpub rebuild`: FEEDPUB_MAP_REDUCE_MIN (the site size from which it runs as map/reduce; the
@@ -31,5 +33,27 @@ export function mapReduceEnv(
     ...(reduceHeap !== undefined ? { reduceHeapMb: reduceHeap } : {}),
     ...(entryUrl.endsWith(".ts") ? {} : { workerUrl: new URL("./group-worker.mjs", entryUrl) }),
     ...(min ? { mapReduceMin: min } : {}),
+  };
+}
+
+/**
+ * Listeners that say so on `write` when a job of a whole-site run ran out of its soft heap limit
+ * and ran once more without one: the build still succeeds, but its memory was not bounded.
+ */
+export function heapNotices(write: (line: string) => void): {
+  onGroup: (cost: GroupCost) => void;
+  onReduce: (cost: ReduceCost) => void;
+} {
+  const say = (job: string, setting: string) =>
+    write(
+      `feedpub: ${job} ran out of its heap limit and ran once more without one; ${setting} sets the limit (0 for none)\n`,
+    );
+  return {
+    onGroup: (cost) => {
+      if (cost.retried) say(`group ${cost.group} of the whole-site run`, "FEEDPUB_WORKER_HEAP_MB");
+    },
+    onReduce: (cost) => {
+      if (cost.retried) say("the whole-site run's reduce", "FEEDPUB_REDUCE_HEAP_MB");
+    },
   };
 }

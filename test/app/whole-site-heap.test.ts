@@ -8,7 +8,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mapReduceEnv } from "../../functions/cli/map-reduce-env.ts";
+import { heapNotices, mapReduceEnv } from "../../functions/cli/map-reduce-env.ts";
 import { parseConfig } from "../../functions/core/config.ts";
 import { publishAll } from "../../functions/engine/rebuild.ts";
 import { INDEX_KEY } from "../../functions/engine/state/head.ts";
@@ -155,5 +155,24 @@ describe("the CLI's heap settings", () => {
       threads: 3,
       workerUrl: new URL("file:///repo/dist/group-worker.mjs"),
     });
+  });
+
+  it("says when a job ran once more without its limit, naming the setting", async () => {
+    await site(120, 26);
+    const lines: string[] = [];
+    await mapReduce({
+      heapMb: 4,
+      reduceHeapMb: 4,
+      retryUnlimited: true,
+      ...heapNotices((line) => lines.push(line)),
+    });
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines[0]).toMatch(
+      /^feedpub: group \d+ of the whole-site run ran out of its heap limit and ran once more without one; FEEDPUB_WORKER_HEAP_MB sets the limit \(0 for none\)\n$/,
+    );
+    expect(lines.at(-1)).toMatch(/^feedpub: the whole-site run's reduce ran out .*FEEDPUB_REDUCE_HEAP_MB/);
+    lines.length = 0;
+    await mapReduce({ force: true, ...heapNotices((line) => lines.push(line)) });
+    expect(lines).toEqual([]);
   });
 });
