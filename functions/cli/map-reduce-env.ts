@@ -4,10 +4,11 @@ import type { GroupCost, ReduceCost } from "../engine/whole/workers.ts";
  * What the environment says about a whole-site run on this machine, for `feedpub build` and
  * `feedpub rebuild`: FEEDPUB_MAP_REDUCE_MIN (the site size from which it runs as map/reduce; the
  * bench compares both ways on one site), FEEDPUB_THREADS (group worker threads; default: every
- * core), FEEDPUB_WORKER_HEAP_MB and FEEDPUB_REDUCE_HEAP_MB (heap limits of the group threads and
- * of the reduce's; 0 for none; default: the soft limits of site.ts, which a job that runs out of
- * retries without a limit, where one set here is hard). `entryUrl` is the CLI's own module: in the bundle
- * (dist/feedpub.mjs) the group worker is dist/group-worker.mjs beside it.
+ * core), FEEDPUB_GROUP_TARGET (articles a group aims for), FEEDPUB_WORKER_HEAP_MB and
+ * FEEDPUB_REDUCE_HEAP_MB (heap limits of the group threads and of the reduce's, 0 for none; a
+ * limit set here is hard, where site.ts's defaults are soft: a job that runs out of one runs once
+ * more without it). `entryUrl` is the CLI's own module: in the bundle (dist/feedpub.mjs) the
+ * group worker is dist/group-worker.mjs beside it.
  */
 export function mapReduceEnv(
   entryUrl: string,
@@ -15,6 +16,7 @@ export function mapReduceEnv(
 ): {
   workerUrl?: URL;
   mapReduceMin?: number;
+  groupTarget?: number;
   threads?: number;
   heapMb?: number;
   reduceHeapMb?: number;
@@ -25,10 +27,12 @@ export function mapReduceEnv(
   };
   const min = count("FEEDPUB_MAP_REDUCE_MIN");
   const threads = count("FEEDPUB_THREADS");
+  const groupTarget = count("FEEDPUB_GROUP_TARGET");
   const heap = count("FEEDPUB_WORKER_HEAP_MB", 0);
   const reduceHeap = count("FEEDPUB_REDUCE_HEAP_MB", 0);
   return {
     ...(threads ? { threads } : {}),
+    ...(groupTarget ? { groupTarget } : {}),
     ...(heap !== undefined ? { heapMb: heap } : {}),
     ...(reduceHeap !== undefined ? { reduceHeapMb: reduceHeap } : {}),
     ...(entryUrl.endsWith(".ts") ? {} : { workerUrl: new URL("./group-worker.mjs", entryUrl) }),

@@ -117,6 +117,25 @@ describe("soft heap limits of a local whole-site run", () => {
     await expectSameAsReference();
   });
 
+  it("a job that dies of its soft limit in the middle runs once more with none", async () => {
+    // 600 articles in 4 shards, groups of about 150: 4 groups over 2 threads, each dying twice.
+    const { reference } = await site(600, 27);
+    const workerUrl = new URL("../fixtures/oom-when-limited-worker.ts", import.meta.url);
+    const { report, groups, reduces } = await mapReduce({
+      workerUrl,
+      threads: 2,
+      groupTarget: 150,
+      heapMb: 64,
+      reduceHeapMb: 64,
+      retryUnlimited: true,
+    });
+    expect(groups.map((cost) => cost.group).sort()).toEqual([0, 1, 2, 3]);
+    expect(groups.every((cost) => cost.retried === true)).toBe(true);
+    expect(reduces.map((cost) => cost.retried)).toEqual([true]);
+    expect(reportOutcome(report)).toEqual(reportOutcome(reference));
+    await expectSameAsReference();
+  });
+
   it("a reduce that runs out after its commit is not run again over the committed head", async () => {
     await site(100, 24);
     const workerUrl = new URL("../fixtures/oom-after-commit-worker.ts", import.meta.url);
@@ -151,8 +170,11 @@ describe("the CLI's heap settings", () => {
     });
     expect(mapReduceEnv(entry, { FEEDPUB_WORKER_HEAP_MB: "", FEEDPUB_REDUCE_HEAP_MB: "lots" })).toEqual({});
     expect(mapReduceEnv(entry, { FEEDPUB_WORKER_HEAP_MB: "-1", FEEDPUB_THREADS: "0" })).toEqual({});
-    expect(mapReduceEnv("file:///repo/dist/feedpub.mjs", { FEEDPUB_THREADS: "3" })).toEqual({
+    expect(
+      mapReduceEnv("file:///repo/dist/feedpub.mjs", { FEEDPUB_THREADS: "3", FEEDPUB_GROUP_TARGET: "250" }),
+    ).toEqual({
       threads: 3,
+      groupTarget: 250,
       workerUrl: new URL("file:///repo/dist/group-worker.mjs"),
     });
   });

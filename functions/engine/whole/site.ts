@@ -27,6 +27,8 @@ export interface SiteOptions extends PublishOptions {
   /** The group worker's code, for a bundle that keeps it elsewhere. */
   readonly workerUrl?: URL;
   readonly mapReduceMin?: number;
+  /** Articles a group aims for (default LOCAL_GROUP_TARGET): smaller for a site of big articles. */
+  readonly groupTarget?: number;
   /**
    * Each group thread's old-generation heap limit (MB); 0 for none. The default,
    * DEFAULT_GROUP_HEAP_MB, is soft; a limit given here is hard unless `retryUnlimited` says so.
