@@ -44,8 +44,9 @@ parentPort?.on("message", async (message: Job) => {
   const started = Date.now();
   try {
     const result = await work(message);
-    peak = Math.max(peak, getHeapStatistics().used_heap_size);
-    const heapLimit = getHeapStatistics().heap_size_limit;
+    const heap = getHeapStatistics();
+    peak = Math.max(peak, heap.used_heap_size);
+    const heapLimit = heap.heap_size_limit;
     parentPort?.postMessage({ job: message.job, ...result, ms: Date.now() - started, peak, heapLimit });
   } catch (error) {
     parentPort?.postMessage({ job: message.job, error: (error as Error).stack ?? String(error) });

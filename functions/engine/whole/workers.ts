@@ -41,7 +41,7 @@ export interface ThreadOptions {
    * A job that runs out of `heapMb` runs once more, in a fresh thread with no limit, instead of
    * failing: a soft limit, which keeps the common site small without failing a site of bigger
    * articles. Safe for a group, which only writes its own partial results; the reduce runs again
-   * only while the head still carries its run's claim, that is before its commit.
+   * only while the head still carries a claim, that is before its commit.
    */
   readonly retryUnlimited?: boolean;
 }
@@ -108,7 +108,9 @@ export function workerReduce(
     } catch (error) {
       await thread.close();
       if (!canRetry(options, error)) throw error;
-      if ((await loadIndex(stores.output, config)).index.wholeSite?.run !== run)
+      // The commit takes the claim away; a run that superseded this one left its own (and a reduce
+      // run again refuses to commit over it, saying so).
+      if ((await loadIndex(stores.output, config)).index.wholeSite === undefined)
         throw new Error(
           `the reduce ran out of its ${options.heapMb} MB heap limit after its commit: feeds/ and the state are published (uploads that came meanwhile are applied by the next regeneration); not running it again`,
           { cause: error },
